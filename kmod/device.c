@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/kvmmig: the misc device VMMs open to create regions and sessions,
+ * and to ask what the running module implements.
+ */
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <linux/kvmmig.h>
+
+#include "device.h"
+
+static long kvmmig_get_api(void __user *argp)
+{
+	struct kvmmig_api api;
+	int i;
+
+	if (copy_from_user(&api, argp, sizeof(api)))
+		return -EFAULT;
+	if (api.flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(api.reserved); i++)
+		if (api.reserved[i])
+			return -EINVAL;
+
+	api.api_version = KVMMIG_API_VERSION;
+	api.features = KVMMIG_FEATURES_ALL;
+
+	if (copy_to_user(argp, &api, sizeof(api)))
+		return -EFAULT;
+	return 0;
+}
+
+static long kvmmig_dev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case KVMMIG_GET_API:
+		return kvmmig_get_api(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kvmmig_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= kvmmig_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice kvmmig_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= KVMMIG_DEVICE_NAME,
+	.fops	= &kvmmig_dev_fops,
+	.mode	= 0600,
+};
+
+int kvmmig_device_init(void)
+{
+	return misc_register(&kvmmig_miscdev);
+}
+
+void kvmmig_device_exit(void)
+{
+	misc_deregister(&kvmmig_miscdev);
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmmig: live migration support for KVM guests.
+ *
+ * This file only orders initialisation and teardown of the other parts.
+ */
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "device.h"
+
+static int __init kvmmig_init(void)
+{
+	int ret;
+
+	ret = kvmmig_device_init();
+	if (ret)
+		return ret;
+
+	pr_info("version %s loaded\n", KVMMIG_VERSION);
+	return 0;
+}
+
+static void __exit kvmmig_exit(void)
+{
+	kvmmig_device_exit();
+}
+
+module_init(kvmmig_init);
+module_exit(kvmmig_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Live migration support for KVM guests");
+MODULE_AUTHOR("The kvmmig developers");
+MODULE_VERSION(KVMMIG_VERSION);
