@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make              build kmod/kvmmig.ko (against KDIR), daemon/migd, selftests
+# make check        provision, then run every test in QEMU on the supported kernels
+# make vm-shell     boot the test VM with a shell on this terminal
+# make clean        leave the tree as cloned (the download cache stays)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+CACHE ?= $(CURDIR)/.cache
+KERNELS ?= 6.12 6.1
+export CACHE
+
+.PHONY: all module daemon selftests check vm-shell checkpatch clean distclean
+
+all: module daemon selftests
+
+module:
+	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) does not exist: install the kernel headers or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+daemon:
+	$(MAKE) -C daemon
+
+selftests:
+	$(MAKE) -C selftests
+
+check:
+	KERNELS="$(KERNELS)" bash selftests/bed/check.sh
+
+vm-shell:
+	KERNELS="$(firstword $(KERNELS))" bash selftests/bed/check.sh --shell
+
+checkpatch:
+	bash selftests/bed/checkpatch.sh
+
+clean:
+	$(MAKE) -C daemon clean
+	$(MAKE) -C selftests clean
+	find kmod \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.order' -o -name '.*.d' \) -delete
+	rm -f Module.symvers modules.order .modules.order.cmd .Module.symvers.cmd
+	rm -rf .tmp_versions
+
+# Also drop the download cache (kernels, kselftest headers).
+distclean: clean
+	rm -rf $(CACHE)

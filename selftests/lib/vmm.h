@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small reference VMM for the selftests: one VM, guest RAM at GPA 0 in a
+ * single memslot, vCPUs in 32-bit flat protected mode (no paging), so guest
+ * code can reach any byte of RAM through a plain pointer.
+ *
+ * Helpers come in two layers: __vmm_foo() returns 0 or -errno, vmm_foo()
+ * fails the running test (prints why, then aborts) when __vmm_foo() fails.
+ */
+#ifndef _KVMMIG_SELFTEST_VMM_H
+#define _KVMMIG_SELFTEST_VMM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#define VMM_MAX_VCPUS		4
+#define VMM_PAGE_SIZE		4096UL
+#define VMM_CODE_GPA		0x1000UL	/* guest programs run from here */
+#define VMM_CODE_MAX		0x1000UL
+
+/* I/O ports the guest programs use to talk to the VMM. */
+#define VMM_PORT_DONE		0x10	/* a program finished a pass */
+
+struct vmm_vm;
+
+/* The guest program's arguments, loaded into its registers. */
+struct vmm_args {
+	uint32_t eax, ebx, ecx, edx, esi, edi;
+};
+
+struct vmm_vcpu {
+	struct vmm_vm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+struct vmm_vm {
+	int kvm_fd;
+	int vm_fd;
+	void *mem;		/* the host's mapping of guest RAM (GPA 0) */
+	size_t mem_size;
+	uint32_t slot_flags;
+	int nr_vcpus;
+	struct vmm_vcpu vcpus[VMM_MAX_VCPUS];
+};
+
+/* A guest program: position-independent 32-bit code. */
+struct vmm_program {
+	const char *name;
+	const uint8_t *start;
+	const uint8_t *end;
+};
+
+/*
+ * Create a VM whose RAM is @mem (mapped by the caller, @mem_size bytes),
+ * installed as memslot 0 at GPA 0 with KVM_MEM_* @slot_flags.
+ */
+int __vmm_create(struct vmm_vm *vm, void *mem, size_t mem_size,
+		 uint32_t slot_flags);
+void vmm_create(struct vmm_vm *vm, void *mem, size_t mem_size,
+		uint32_t slot_flags);
+void vmm_destroy(struct vmm_vm *vm);
+
+/* Copy @prog to VMM_CODE_GPA. */
+void vmm_load_program(struct vmm_vm *vm, const struct vmm_program *prog);
+
+/* Add a vCPU that starts at VMM_CODE_GPA with @args in its registers. */
+int __vmm_vcpu_add(struct vmm_vm *vm, const struct vmm_args *args,
+		   struct vmm_vcpu **out);
+struct vmm_vcpu *vmm_vcpu_add(struct vmm_vm *vm, const struct vmm_args *args);
+
+/* One KVM_RUN; returns the exit reason or -errno. */
+int __vmm_vcpu_run(struct vmm_vcpu *vcpu);
+/* Run until an exit other than a benign one; fail on anything unexpected. */
+int vmm_vcpu_run(struct vmm_vcpu *vcpu);
+
+/* Fail the running test with a message (the harness sees a crash). */
+void __attribute__((noreturn, format(printf, 1, 2))) vmm_die(const char *fmt, ...);
+
+const char *vmm_exit_name(int reason);
+
+/* Guest programs, see guest_code.c. */
+extern const struct vmm_program guest_fill;
+
+#endif /* _KVMMIG_SELFTEST_VMM_H */
