@@ -39,8 +39,16 @@ counts_line() {
 	echo "$line"
 }
 
-# Tests that run on this machine: the stream format library.
+# Checks that run on this machine: lint, and the stream format library.
 if [ -z "$shell" ]; then
+	log "lint (checkpatch, SPDX, versions)"
+	lint_log=$CACHE/lint.log
+	rc=0
+	bash "$BED_DIR/lint.sh" > "$lint_log" 2>&1 || rc=$?
+	read -r p f < <(awk '/^[0-9]+ passed, [0-9]+ failed/ { print $1, $3 }' "$lint_log")
+	[ $rc -ne 0 ] && { cat "$lint_log" >&2; [ "${f:-0}" -gt 0 ] || f=1; }
+	add_counts lint "${p:-0}" "${f:-0}" 0
+
 	log "host tests (make -C daemon check)"
 	host_log=$CACHE/host-check.log
 	rc=0

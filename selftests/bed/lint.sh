@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks that need no kernel: checkpatch on the module, the uapi
+# header and the daemon; every source file carries an SPDX line; dkms.conf
+# and VERSION agree.  Prints "N passed, N failed".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+bash "$BED_DIR/kselftest.sh"
+checkpatch=$CACHE/linux-src/scripts/checkpatch.pl
+cd "$TOP_DIR"
+
+pass=0 fail=0
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		echo "lint: FAIL: $what" >&2
+		fail=$((fail + 1))
+	fi
+}
+
+spdx_missing() {
+	local f
+	for f in $(git ls-files '*.c' '*.h' '*.sh' 'Kbuild' '*/Kbuild' 'Makefile' '*/Makefile' '*.awk'); do
+		head -n 3 "$f" | grep -q 'SPDX-License-Identifier' || echo "$f"
+	done
+}
+
+check "SPDX line on every source file" test -z "$(spdx_missing)"
+check "dkms.conf PACKAGE_VERSION equals VERSION" \
+	grep -qx "PACKAGE_VERSION=\"$(cat VERSION)\"" dkms.conf
+check "the uapi header is GPL-2.0 WITH Linux-syscall-note" \
+	grep -q 'SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note' uapi/linux/kvmmig.h
+
+check "no LINUX_VERSION_CODE outside kmod/compat/" \
+	test -z "$(git grep -l LINUX_VERSION_CODE -- kmod ':!kmod/compat')"
+
+checkpatch_file() {
+	local out
+	out=$(perl "$checkpatch" --no-tree --terse --show-types \
+		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE -f "$1") || {
+		echo "$out" >&2
+		return 1
+	}
+}
+for f in $(git ls-files 'kmod/*.[ch]' 'uapi/*.h'); do
+	check "checkpatch $f" checkpatch_file "$f"
+done
+spdx=$(spdx_missing)
+[ -n "$spdx" ] && echo "lint: no SPDX line in: $spdx" >&2
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
