@@ -3,6 +3,9 @@
 #
 # check.sh [--shell]
 #
+# Environment: KERNELS (series to run, default "6.12 6.1"), TESTS (selftest
+# binaries to run, default all), VM_NODE_MB and VM_TIMEOUT (see run-vm.sh).
+#
 # The whole of "make check": provision the machine, run the tests that need
 # no kernel, then for each kernel series in $KERNELS build kvmmig.ko against
 # that kernel's headers, boot it in QEMU and run the selftests there.  Ends
@@ -66,7 +69,9 @@ if [ -z "$shell" ]; then
 fi
 
 mapfile -t kvers < <(bash "$BED_DIR/kernels.sh" $KERNELS)
-expected=$(make -s -C "$TOP_DIR/selftests" print-progs | tr '\n' ' ')
+expected=${TESTS:-$(make -s -C "$TOP_DIR/selftests" print-progs | tr '\n' ' ')}
+# The VM runs what we expect, passed on its kernel command line.
+export VM_TESTS=$(echo $expected | tr ' ' ',')
 
 for kver in "${kvers[@]}"; do
 	hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver

@@ -8,13 +8,18 @@ CACHE=${CACHE:-$TOP_DIR/.cache}
 log() { printf 'bed: %s\n' "$*" >&2; }
 die() { printf 'bed: error: %s\n' "$*" >&2; exit 1; }
 
-# apt-get needs a package list before it can resolve anything; refresh it at
-# most once per run, and only when asked to resolve.
-apt_refreshed=
+# apt-get needs a package list before it can resolve anything.  Refresh it
+# when asked to resolve, at most once an hour: every script of one run (and a
+# run soon after) shares the stamp.
 apt_refresh() {
-	[ -n "$apt_refreshed" ] && return 0
+	local stamp=$CACHE/.apt-refreshed
+
+	if [ -n "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+		return 0
+	fi
 	log "refreshing the package lists"
 	DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
 		die "apt-get update failed"
-	apt_refreshed=1
+	mkdir -p "$CACHE"
+	touch "$stamp"
 }

@@ -6,7 +6,9 @@
 # Boot Debian kernel KVER in QEMU (TCG) with emulated AMD SVM+NPT, 2 vCPUs
 # and two NUMA nodes, node 1 without CPUs (the stand-in for CXL memory).
 # The console goes to LOGDIR/console.log, test output to LOGDIR/results.log.
-# With --shell the console is this terminal instead.
+# With --shell the console is this terminal instead.  VM_TESTS (comma
+# separated) limits the selftests run; VM_NODE_MB sizes each NUMA node;
+# VM_TIMEOUT bounds the run in seconds.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +36,7 @@ qemu=(
 	-kernel "$kernel" -initrd "$initrd"
 )
 cmdline="console=ttyS0 panic=-1 mitigations=off kvmmig.mode=$mode"
+[ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
 
 mkdir -p "$logdir"
 if [ $mode = shell ]; then
