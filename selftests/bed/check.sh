@@ -69,14 +69,50 @@ if [ -z "$shell" ]; then
 fi
 
 mapfile -t kvers < <(bash "$BED_DIR/kernels.sh" $KERNELS)
-expected=${TESTS:-$(make -s -C "$TOP_DIR/selftests" print-progs | tr '\n' ' ')}
-# The VM runs what we expect, passed on its kernel command line.
-export VM_TESTS=$(echo $expected | tr ' ' ',')
+
+# Keep the tests of a list that $TESTS names (all of them without $TESTS).
+selected() {
+	local t
+	for t in $(make -s -C "$TOP_DIR/selftests" "$1"); do
+		if [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" $t "* ]]; then
+			echo "$t"
+		fi
+	done | tr '\n' ' '
+}
+single_tests=$(selected print-progs)
+pair_tests=$(selected print-pair-progs)
+
+# verify_run LABEL LOGDIR VM_RC EXPECTED: count one VM's results and check
+# its console; sets p f s.
+verify_run() {
+	local label=$1 logdir=$2 vm_rc=$3 expected=$4 parsed problems splats
+	mapfile -t parsed < <(awk -v expected="$expected" \
+		-f "$BED_DIR/parse-results.awk" "$logdir/results.log" 2>/dev/null)
+	read -r p f s <<< "${parsed[-1]}"
+	problems=("${parsed[@]:0:${#parsed[@]}-1}")
+	grep -aE '^(ok|not ok) ' "$logdir/results.log" 2>/dev/null | sed "s|^|  $label: |" >&2 || true
+
+	splats=$(grep -aE "$splat_re" "$logdir/console.log" || true)
+	if [ -n "$splats" ]; then
+		problems+=("  kernel console reports:" "$(echo "$splats" | head -n 10 | sed 's/^/    /')")
+		f=$((f + 1))
+	fi
+	if [ "$vm_rc" -ne 0 ]; then
+		problems+=("  the VM exited with status $vm_rc")
+		f=$((f + 1))
+	fi
+	if [ "$f" -gt 0 ]; then
+		printf '%s\n' "${problems[@]}" >&2
+		log "$label: tail of the console log ($logdir/console.log):"
+		tail -n 40 "$logdir/console.log" >&2 || true
+	fi
+}
 
 for kver in "${kvers[@]}"; do
 	hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver
 	build=$CACHE/build/$kver
 	logdir=$CACHE/logs/$kver
+	kp=0 kf=0 ks=0
 
 	log "$kver: building kvmmig.ko"
 	rm -rf "$build"
@@ -93,33 +129,42 @@ for kver in "${kvers[@]}"; do
 		exec bash "$BED_DIR/run-vm.sh" --shell "$kver" "$build/initrd.cpio" "$logdir"
 	fi
 
-	log "$kver: booting the test VM (console: $logdir/console.log)"
-	vm_rc=0
-	start=$SECONDS
-	bash "$BED_DIR/run-vm.sh" "$kver" "$build/initrd.cpio" "$logdir" || vm_rc=$?
-	log "$kver: the VM ran for $((SECONDS - start))s"
+	# One VM: every test that needs a single host.
+	if [ -n "${single_tests// }" ]; then
+		log "$kver: booting the test VM (console: $logdir/console.log)"
+		vm_rc=0
+		start=$SECONDS
+		VM_TESTS=$(echo $single_tests | tr ' ' ',') \
+			bash "$BED_DIR/run-vm.sh" "$kver" "$build/initrd.cpio" "$logdir" || vm_rc=$?
+		log "$kver: the VM ran for $((SECONDS - start))s"
+		verify_run "$kver" "$logdir" "$vm_rc" "$single_tests"
+		kp=$((kp + p)) kf=$((kf + f)) ks=$((ks + s))
+	fi
 
-	mapfile -t parsed < <(awk -v expected="$expected" -f "$BED_DIR/parse-results.awk" \
-		"$logdir/results.log" 2>/dev/null)
-	read -r p f s <<< "${parsed[-1]}"
-	problems=("${parsed[@]:0:${#parsed[@]}-1}")
-	cat "$logdir/results.log" 2>/dev/null | grep -E '^(ok|not ok) ' | sed "s/^/  /" >&2 || true
-
-	splats=$(grep -aE "$splat_re" "$logdir/console.log" || true)
-	if [ -n "$splats" ]; then
-		problems+=("  kernel console reports:" "$(echo "$splats" | head -n 10 | sed 's/^/    /')")
-		f=$((f + 1))
+	# Two VMs on one link: the tests that need two hosts run on both.
+	if [ -n "${pair_tests// }" ]; then
+		log "$kver: booting test hosts a and b (consoles: $logdir/{a,b}/console.log)"
+		link=$(mktemp -d /tmp/kvmmig-link.XXXXXX)
+		rc_a=0 rc_b=0
+		start=$SECONDS
+		VM_TESTS=$(echo $pair_tests | tr ' ' ',') bash "$BED_DIR/run-vm.sh" \
+			--host b --net "$link/b" "$link/a" \
+			"$kver" "$build/initrd.cpio" "$logdir/b" &
+		pid_b=$!
+		VM_TESTS=$(echo $pair_tests | tr ' ' ',') bash "$BED_DIR/run-vm.sh" \
+			--host a --net "$link/a" "$link/b" \
+			"$kver" "$build/initrd.cpio" "$logdir/a" || rc_a=$?
+		wait $pid_b || rc_b=$?
+		rm -rf "$link"
+		log "$kver: the test hosts ran for $((SECONDS - start))s"
+		for h in a b; do
+			rc=$rc_a
+			[ $h = b ] && rc=$rc_b
+			verify_run "$kver/$h" "$logdir/$h" "$rc" "$pair_tests"
+			kp=$((kp + p)) kf=$((kf + f)) ks=$((ks + s))
+		done
 	fi
-	if [ $vm_rc -ne 0 ]; then
-		problems+=("  the VM exited with status $vm_rc")
-		f=$((f + 1))
-	fi
-	if [ "$f" -gt 0 ]; then
-		printf '%s\n' "${problems[@]}" >&2
-		log "$kver: tail of the console log ($logdir/console.log):"
-		tail -n 40 "$logdir/console.log" >&2 || true
-	fi
-	add_counts "$kver" "$p" "$f" "$s"
+	add_counts "$kver" "$kp" "$kf" "$ks"
 done
 
 for line in "${summary[@]}"; do

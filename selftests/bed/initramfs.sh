@@ -51,7 +51,11 @@ declare -A params=()
 while read -r name args; do
 	case "$name" in ''|'#'*) continue ;; esac
 	path=$(mod_path "$name")
-	[ -n "$path" ] || die "module $name is not in $kver"
+	if [ -z "$path" ]; then
+		# Built into this kernel: nothing to load.
+		grep -qE "/${name//[-_]/[-_]}\.ko\$" "$moddir/modules.builtin" && continue
+		die "module $name is not in $kver"
+	fi
 	params[$path]=$args
 	visit "$path"
 done < "$BED_DIR/modules.conf"
@@ -71,6 +75,9 @@ cp "$kvmmig_ko" "$stage/kvmmig/kvmmig.ko"
 for t in $(make -s -C "$TOP_DIR/selftests" print-progs); do
 	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 	echo "$t" >> "$stage/etc/kvmmig/tests"
+done
+for t in $(make -s -C "$TOP_DIR/selftests" print-pair-progs); do
+	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 done
 cp "$BED_DIR/init" "$stage/init"
 cp "$BED_DIR/run-tests.sh" "$stage/kvmmig/run-tests"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-vm.sh [--shell] KVER INITRD LOGDIR
+# run-vm.sh [--shell] [--host a|b --net LOCAL.sock REMOTE.sock] KVER INITRD LOGDIR
 #
 # Boot Debian kernel KVER in QEMU (TCG) with emulated AMD SVM+NPT, 2 vCPUs
 # and two NUMA nodes, node 1 without CPUs (the stand-in for CXL memory).
@@ -9,15 +9,25 @@
 # With --shell the console is this terminal instead.  VM_TESTS (comma
 # separated) limits the selftests run; VM_NODE_MB sizes each NUMA node;
 # VM_TIMEOUT bounds the run in seconds.
+#
+# --host names one of two test hosts; with --net it gets a virtio NIC whose
+# frames travel as datagrams between two unix sockets, so two VMs share a
+# link without any host networking.  Host a is 169.254.77.1, b .2.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mode=check
-if [ "${1:-}" = --shell ]; then
-	mode=shell
-	shift
-fi
-[ $# -eq 3 ] || die "usage: run-vm.sh [--shell] KVER INITRD LOGDIR"
+host=
+net=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--shell) mode=shell; shift ;;
+	--host) host=$2; shift 2 ;;
+	--net) net=("$2" "$3"); shift 3 ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 3 ] || die "usage: run-vm.sh [--shell] [--host a|b --net LOCAL REMOTE] KVER INITRD LOGDIR"
 kver=$1 initrd=$2 logdir=$3
 kernel=$CACHE/kernels/$kver/boot/vmlinuz-$kver
 [ -f "$kernel" ] || die "no kernel image $kernel"
@@ -37,6 +47,22 @@ qemu=(
 )
 cmdline="console=ttyS0 panic=-1 mitigations=off kvmmig.mode=$mode"
 [ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
+if [ -n "$host" ]; then
+	case "$host" in
+	a) mac=52:54:00:77:00:01 ;;
+	b) mac=52:54:00:77:00:02 ;;
+	*) die "--host must be a or b" ;;
+	esac
+	cmdline="$cmdline kvmmig.host=$host"
+fi
+if [ ${#net[@]} -eq 2 ]; then
+	[ -n "$host" ] || die "--net needs --host"
+	rm -f "${net[0]}"
+	qemu+=(
+		-netdev "dgram,id=link,local.type=unix,local.path=${net[0]},remote.type=unix,remote.path=${net[1]}"
+		-device "virtio-net-pci,netdev=link,mac=$mac"
+	)
+fi
 
 mkdir -p "$logdir"
 if [ $mode = shell ]; then
