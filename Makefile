@@ -2,7 +2,9 @@
 #
 # make              build kmod/kvmmig.ko (against KDIR), daemon/migd, selftests
 # make check        provision, then run every test in QEMU on the supported kernels
+# make bench        dirty-logging benchmark in the test VM (table + JSON)
 # make vm-shell     boot the test VM with a shell on this terminal
+# make lint         checkpatch, SPDX and version checks only
 # make clean        leave the tree as cloned (the download cache stays)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -10,7 +12,7 @@ CACHE ?= $(CURDIR)/.cache
 KERNELS ?= 6.12 6.1
 export CACHE
 
-.PHONY: all module daemon selftests check vm-shell checkpatch clean distclean
+.PHONY: all module daemon selftests check bench vm-shell lint clean distclean
 
 all: module daemon selftests
 
@@ -27,11 +29,14 @@ selftests:
 check:
 	KERNELS="$(KERNELS)" bash selftests/bed/check.sh
 
+bench:
+	bash selftests/bed/bench.sh
+
 vm-shell:
 	KERNELS="$(firstword $(KERNELS))" bash selftests/bed/check.sh --shell
 
-checkpatch:
-	bash selftests/bed/checkpatch.sh
+lint:
+	bash selftests/bed/lint.sh
 
 clean:
 	$(MAKE) -C daemon clean

@@ -76,9 +76,10 @@ for t in $(make -s -C "$TOP_DIR/selftests" print-progs); do
 	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 	echo "$t" >> "$stage/etc/kvmmig/tests"
 done
-for t in $(make -s -C "$TOP_DIR/selftests" print-pair-progs); do
+for t in $(make -s -C "$TOP_DIR/selftests" print-pair-progs print-files); do
 	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 done
+[ -n "${BENCH_ARGS:-}" ] && echo "$BENCH_ARGS" > "$stage/etc/kvmmig/bench-args"
 cp "$BED_DIR/init" "$stage/init"
 cp "$BED_DIR/run-tests.sh" "$stage/kvmmig/run-tests"
 chmod +x "$stage/init" "$stage/kvmmig/run-tests"

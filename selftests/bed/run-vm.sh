@@ -16,7 +16,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-mode=check
+mode=${VM_MODE:-check}
 host=
 net=()
 while [ $# -gt 0 ]; do

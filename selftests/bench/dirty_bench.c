@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dirty_bench: measure every dirty-logging method on the same workload.
+ *
+ * For each method, region size and dirty fraction: the time of one harvest
+ * after a pass that wrote that fraction of the pages, and the time of the
+ * pass itself (the writer's cost of being tracked).  For each method and
+ * size: the largest gap a writer sees between two consecutive TSC reads
+ * while another thread harvests a fully dirty region (the guest stall).
+ * Prints a table, and one JSON object per measurement on lines that start
+ * with "json: ".  A benchmark: it fails only when a method reports a wrong
+ * number of dirty pages or breaks.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "bench.h"
+
+#define STALL_CODE_GPA	0x2000UL
+#define STALL_WINDOW_US	100000
+
+struct result {
+	const char *method;
+	size_t size_mib;
+	int pct;
+	uint64_t expected, reported;
+	uint64_t harvest_ns, pass_ns;
+	bool supported;
+};
+
+static double tsc_per_ns;
+static int failures;
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void calibrate_tsc(void)
+{
+	uint64_t t0 = bench_now_ns(), c0 = __rdtsc();
+
+	usleep(50000);
+	tsc_per_ns = (double)(__rdtsc() - c0) / (bench_now_ns() - t0);
+}
+
+/*
+ * Base pages only: a huge page would make every method report 512 pages
+ * for one write, and kvmmig regions are made of base pages too.
+ */
+static void *map_anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static void check(int ret, const char *what, const struct bench_method *m)
+{
+	if (ret)
+		vmm_die("%s: %s: %s", m->name, what, strerror(-ret));
+}
+
+static void set_slot_flags(struct bench_ctx *ctx, uint32_t flags)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .flags = flags, .memory_size = ctx->size,
+		.userspace_addr = (uintptr_t)ctx->mem,
+	};
+
+	if (ioctl(ctx->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &region))
+		vmm_die("setting memslot flags %#x: %s", flags, strerror(errno));
+}
+
+static void set_entry(struct vmm_vcpu *vcpu, uint64_t rip, const struct vmm_args *a)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs))
+		vmm_die("KVM_GET_REGS: %s", strerror(errno));
+	regs.rip = rip;
+	regs.rax = a->eax, regs.rbx = a->ebx, regs.rcx = a->ecx;
+	regs.rdx = a->edx, regs.rsi = a->esi, regs.rdi = a->edi;
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs))
+		vmm_die("KVM_SET_REGS: %s", strerror(errno));
+}
+
+/*
+ * Set up a method on a fresh region; for guest methods, a VM around it.
+ * Returns -EOPNOTSUPP, with nothing left set up, where this kernel lacks
+ * the method.
+ */
+static int ctx_init(struct bench_ctx *ctx, const struct bench_method *m,
+		     size_t size, uint32_t stride_pages)
+{
+	struct vmm_args args = {
+		.ebx = BENCH_DATA_GPA,
+		.ecx = (size - BENCH_DATA_GPA) / VMM_PAGE_SIZE / stride_pages,
+		.edx = stride_pages * VMM_PAGE_SIZE,
+		.esi = 1,
+	};
+	int ret;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->m = m;
+	ctx->size = size;
+	ctx->npages = size / VMM_PAGE_SIZE;
+	ctx->bitmap = calloc((ctx->npages + 63) / 64, 8);
+	ctx->mem = m->map ? m->map(ctx, size) : map_anon(size);
+	if (!ctx->bitmap || !ctx->mem)
+		vmm_die("%s: no memory for %zu MiB", m->name, size >> 20);
+
+	if (m->guest) {
+		vmm_create(&ctx->vm, ctx->mem, size, 0);
+		vmm_load_program(&ctx->vm, &bench_dirty_pass);
+		memcpy((char *)ctx->mem + STALL_CODE_GPA, bench_stall.start,
+		       bench_stall.end - bench_stall.start);
+		ret = m->vm_setup ? m->vm_setup(ctx) : 0;
+		if (ret == -EOPNOTSUPP)
+			goto unsupported;
+		check(ret, "setup", m);
+		ctx->vcpu = vmm_vcpu_add(&ctx->vm, &args);
+		set_slot_flags(ctx, m->slot_flags);
+	}
+	ret = m->arm ? m->arm(ctx) : 0;
+	if (ret == -EOPNOTSUPP)
+		goto unsupported;
+	check(ret, "arm", m);
+	return 0;
+
+unsupported:
+	if (m->guest)
+		vmm_destroy(&ctx->vm);
+	munmap(ctx->mem, ctx->size);
+	free(ctx->bitmap);
+	return -EOPNOTSUPP;
+}
+
+static void ctx_fini(struct bench_ctx *ctx)
+{
+	if (ctx->m->teardown)
+		ctx->m->teardown(ctx);
+	if (ctx->m->guest)
+		vmm_destroy(&ctx->vm);
+	munmap(ctx->mem, ctx->size);
+	free(ctx->bitmap);
+}
+
+/* Run the guest through one pass of bench_dirty_pass. */
+static void guest_pass(struct bench_ctx *ctx)
+{
+	uint64_t t0;
+	int reason;
+
+	for (;;) {
+		reason = __vmm_vcpu_run(ctx->vcpu);
+		if (reason == -EINTR)
+			continue;
+		if (reason == KVM_EXIT_IO && ctx->vcpu->run->io.port == BENCH_PORT_PASS)
+			return;
+		if (reason == KVM_EXIT_DIRTY_RING_FULL && ctx->m->ring_full) {
+			t0 = bench_now_ns();
+			check(ctx->m->ring_full(ctx), "ring full", ctx->m);
+			ctx->ring_harvest_ns += bench_now_ns() - t0;
+			continue;
+		}
+		vmm_die("%s: unexpected exit %d (%s)", ctx->m->name, reason,
+			reason < 0 ? strerror(-reason) : vmm_exit_name(reason));
+	}
+}
+
+static void host_pass(struct bench_ctx *ctx, uint32_t stride_pages, uint32_t pass)
+{
+	size_t off, step = stride_pages * VMM_PAGE_SIZE;
+
+	for (off = BENCH_DATA_GPA; off + step <= ctx->size; off += step)
+		*(volatile uint32_t *)((char *)ctx->mem + off) = pass;
+}
+
+static void do_pass(struct bench_ctx *ctx, uint32_t stride, uint32_t pass)
+{
+	if (ctx->m->guest)
+		guest_pass(ctx);
+	else
+		host_pass(ctx, stride, pass);
+}
+
+static int measure_harvest(const struct bench_method *m, size_t size,
+			   int pct, struct result *r)
+{
+	uint32_t stride = 100 / pct;
+	struct bench_ctx ctx;
+	uint64_t t0, dirty;
+
+	r->method = m->name;
+	r->size_mib = size >> 20;
+	r->pct = pct;
+	r->expected = (size - BENCH_DATA_GPA) / VMM_PAGE_SIZE / stride;
+	r->supported = !ctx_init(&ctx, m, size, stride);
+	if (!r->supported)
+		return -EOPNOTSUPP;
+	/* Pass 1 populates the pages; its harvest arms tracking on them. */
+	do_pass(&ctx, stride, 1);
+	check(m->harvest(&ctx, &dirty), "first harvest", m);
+
+	ctx.ring_harvest_ns = 0;
+	t0 = bench_now_ns();
+	do_pass(&ctx, stride, 2);
+	r->pass_ns = bench_now_ns() - t0 - ctx.ring_harvest_ns;
+
+	t0 = bench_now_ns();
+	check(m->harvest(&ctx, &dirty), "harvest", m);
+	r->harvest_ns = bench_now_ns() - t0 + ctx.ring_harvest_ns;
+	r->reported = dirty;
+	ctx_fini(&ctx);
+	return 0;
+}
+
+struct stall_writer {
+	struct bench_ctx *ctx;
+	volatile bool stop;
+	volatile uint64_t max_gap;	/* host writer only */
+	bool done;
+};
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+static void *guest_stall_thread(void *arg)
+{
+	struct stall_writer *w = arg;
+	int reason;
+
+	while (!w->stop) {
+		reason = __vmm_vcpu_run(w->ctx->vcpu);
+		if (reason == -EINTR)
+			continue;
+		if (reason == KVM_EXIT_DIRTY_RING_FULL && w->ctx->m->ring_full) {
+			check(w->ctx->m->ring_full(w->ctx), "ring full", w->ctx->m);
+			continue;
+		}
+		vmm_die("stall: unexpected exit %d", reason);
+	}
+	return NULL;
+}
+
+static void *host_stall_thread(void *arg)
+{
+	struct stall_writer *w = arg;
+	size_t off = BENCH_DATA_GPA;
+	uint64_t t0, gap;
+
+	while (!w->stop) {
+		t0 = __rdtsc();
+		*(volatile char *)((char *)w->ctx->mem + off) = (char)t0;
+		off += VMM_PAGE_SIZE;
+		if (off >= w->ctx->size)
+			off = BENCH_DATA_GPA;
+		gap = __rdtsc() - t0;
+		if (gap > w->max_gap)
+			w->max_gap = gap;
+	}
+	return NULL;
+}
+
+static uint64_t *guest_max_gap(struct bench_ctx *ctx)
+{
+	return (uint64_t *)((char *)ctx->mem + BENCH_STALL_GPA);
+}
+
+/*
+ * The largest writer gap, in ns, while one harvest of a dirty region runs;
+ * -EOPNOTSUPP where the kernel lacks the method.
+ */
+static int64_t measure_stall(const struct bench_method *m, size_t size,
+			     uint64_t *harvest_ns)
+{
+	struct stall_writer w = { 0 };
+	struct vmm_args args = {
+		.ebx = BENCH_DATA_GPA, .ecx = size - BENCH_DATA_GPA,
+		.edi = BENCH_STALL_GPA,
+	};
+	struct bench_ctx ctx;
+	uint64_t dirty, gap, t0;
+	pthread_t thread;
+
+	if (ctx_init(&ctx, m, size, 1))
+		return -EOPNOTSUPP;
+	do_pass(&ctx, 1, 1);
+	check(m->harvest(&ctx, &dirty), "first harvest", m);
+	do_pass(&ctx, 1, 2);			/* every page dirty again */
+
+	w.ctx = &ctx;
+	if (m->guest) {
+		set_entry(ctx.vcpu, STALL_CODE_GPA, &args);
+		pthread_create(&thread, NULL, guest_stall_thread, &w);
+	} else {
+		pthread_create(&thread, NULL, host_stall_thread, &w);
+	}
+	usleep(STALL_WINDOW_US);		/* the writer settles */
+
+	*guest_max_gap(&ctx) = 0;
+	w.max_gap = 0;
+	t0 = bench_now_ns();
+	check(m->harvest(&ctx, &dirty), "harvest", m);
+	*harvest_ns = bench_now_ns() - t0;
+	gap = m->guest ? *guest_max_gap(&ctx) : w.max_gap;
+
+	w.stop = true;
+	if (m->guest) {
+		ctx.vcpu->run->immediate_exit = 1;
+		while (pthread_tryjoin_np(thread, NULL)) {
+			pthread_kill(thread, SIGUSR1);
+			usleep(1000);
+		}
+	} else {
+		pthread_join(thread, NULL);
+	}
+	ctx_fini(&ctx);
+	return gap / tsc_per_ns;
+}
+
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	if (!list)
+		return true;
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static void print_result(const struct result *r, uint64_t best_peer_ns)
+{
+	if (!r->supported) {
+		printf("%-26s %6zu %4d%%   not supported by this kernel\n",
+		       r->method, r->size_mib, r->pct);
+		printf("json: {\"figure\":\"harvest\",\"method\":\"%s\",\"region_mib\":%zu,"
+		       "\"dirty_pct\":%d,\"supported\":false}\n",
+		       r->method, r->size_mib, r->pct);
+		return;
+	}
+
+	double per_page = r->reported ? (double)r->harvest_ns / r->reported : 0;
+	bool ok = r->reported == r->expected || !strcmp(r->method, "untracked");
+
+	printf("%-26s %6zu %4d%% %8lu %8lu %12.3f %10.1f %12.3f",
+	       r->method, r->size_mib, r->pct, (unsigned long)r->expected,
+	       (unsigned long)r->reported, r->harvest_ns / 1e6, per_page,
+	       r->pass_ns / 1e6);
+	if (best_peer_ns)
+		printf(" %6.2f", (double)r->harvest_ns / best_peer_ns);
+	printf("%s\n", ok ? "" : "  WRONG COUNT");
+	if (!ok)
+		failures++;
+	printf("json: {\"figure\":\"harvest\",\"method\":\"%s\",\"region_mib\":%zu,"
+	       "\"dirty_pct\":%d,\"dirty_pages\":%lu,\"reported\":%lu,"
+	       "\"harvest_ns\":%lu,\"ns_per_dirty_page\":%.1f,\"write_pass_ns\":%lu}\n",
+	       r->method, r->size_mib, r->pct, (unsigned long)r->expected,
+	       (unsigned long)r->reported, (unsigned long)r->harvest_ns,
+	       per_page, (unsigned long)r->pass_ns);
+}
+
+static int parse_list(const char *s, int *out, int max)
+{
+	int n = 0;
+	char *end;
+
+	while (*s && n < max) {
+		out[n++] = strtol(s, &end, 10);
+		if (end == s || out[n - 1] <= 0)
+			return -1;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: dirty_bench [--smoke] [--sizes MIB,...] [--fractions PCT,...]\n"
+		   "                   [--methods NAME,...] [--no-stall]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "smoke", no_argument, NULL, 's' },
+		{ "sizes", required_argument, NULL, 'z' },
+		{ "fractions", required_argument, NULL, 'f' },
+		{ "methods", required_argument, NULL, 'm' },
+		{ "no-stall", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int sizes[8] = { 64, 256, 1024 }, nsizes = 3;
+	int pcts[8] = { 1, 10, 100 }, npcts = 3;
+	const struct bench_method *methods[32];
+	struct result results[8][8][32];
+	const char *only = NULL;
+	bool stall = true;
+	int nmethods = 0, i, s, p, opt;
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			sizes[0] = 8, nsizes = 1;
+			pcts[0] = 10, pcts[1] = 100, npcts = 2;
+			break;
+		case 'z':
+			nsizes = parse_list(optarg, sizes, 8);
+			break;
+		case 'f':
+			npcts = parse_list(optarg, pcts, 8);
+			break;
+		case 'm':
+			only = optarg;
+			break;
+		case 'n':
+			stall = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (nsizes <= 0 || npcts <= 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (p = 0; p < npcts; p++)
+		if (pcts[p] > 100 || 100 % pcts[p]) {
+			fprintf(stderr, "dirty_bench: fraction %d%% does not divide 100\n", pcts[p]);
+			return 2;
+		}
+
+	sigaction(SIGUSR1, &sa, NULL);
+	calibrate_tsc();
+	for (i = 0; i < bench_nr_kvm_methods; i++)
+		if (listed(only, bench_kvm_methods[i].name))
+			methods[nmethods++] = &bench_kvm_methods[i];
+	for (i = 0; i < bench_nr_host_methods; i++)
+		if (listed(only, bench_host_methods[i].name))
+			methods[nmethods++] = &bench_host_methods[i];
+
+	printf("%-26s %6s %5s %8s %8s %12s %10s %12s %6s\n", "method", "MiB",
+	       "dirty", "pages", "reported", "harvest ms", "ns/page",
+	       "write ms", "/peer");
+	for (s = 0; s < nsizes; s++) {
+		for (p = 0; p < npcts; p++) {
+			uint64_t best = 0;
+
+			for (i = 0; i < nmethods; i++) {
+				struct result *r = &results[s][p][i];
+
+				if (measure_harvest(methods[i], (size_t)sizes[s] << 20,
+						    pcts[p], r))
+					continue;
+				if (methods[i]->peer && strcmp(r->method, "untracked") &&
+				    (!best || r->harvest_ns < best))
+					best = r->harvest_ns;
+			}
+			for (i = 0; i < nmethods; i++)
+				print_result(&results[s][p][i],
+					     methods[i]->peer ? 0 : best);
+			fflush(stdout);
+		}
+	}
+
+	if (stall) {
+		printf("\n%-26s %6s %14s %12s\n", "method", "MiB",
+		       "max stall us", "harvest ms");
+		for (s = 0; s < nsizes; s++) {
+			for (i = 0; i < nmethods; i++) {
+				uint64_t harvest_ns;
+				int64_t gap;
+
+				gap = measure_stall(methods[i], (size_t)sizes[s] << 20,
+						    &harvest_ns);
+				if (gap < 0) {
+					printf("%-26s %6d   not supported by this kernel\n",
+					       methods[i]->name, sizes[s]);
+					continue;
+				}
+				printf("%-26s %6d %14.1f %12.3f\n", methods[i]->name,
+				       sizes[s], gap / 1e3, harvest_ns / 1e6);
+				printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
+				       "\"region_mib\":%d,\"max_gap_ns\":%lu,"
+				       "\"harvest_ns\":%lu}\n", methods[i]->name,
+				       sizes[s], (unsigned long)gap,
+				       (unsigned long)harvest_ns);
+				fflush(stdout);
+			}
+		}
+	}
+	if (failures)
+		printf("dirty_bench: %d measurement(s) reported a wrong dirty count\n",
+		       failures);
+	return failures ? 1 : 0;
+}

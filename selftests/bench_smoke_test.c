@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench keeps working: run dirty_bench on tiny regions.  Every method
+ * must report exactly the pages its writer dirtied; the figures themselves
+ * are not judged here (they belong to make bench).
+ */
+
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+TEST(dirty_bench_smoke_run)
+{
+	int status;
+	pid_t pid;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	if (access("./dirty_bench", X_OK))
+		SKIP(return, "dirty_bench is not next to this test");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execl("./dirty_bench", "dirty_bench", "--smoke", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("dirty_bench died: status %#x", status);
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST_HARNESS_MAIN
