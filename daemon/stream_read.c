@@ -156,6 +156,11 @@ static ssize_t take(struct kvmmig_stream_reader *r, uint8_t *dst, size_t want)
 			return stream_fail(&r->rules, (int)-rd, "", "read failed: %s",
 					   strerror((int)-rd));
 		}
+		if ((size_t)rd > (want - got >= IBUF_SIZE ? want - got : IBUF_SIZE)) {
+			stream_rules_at(&r->rules, "stream", 0, r->offset + got);
+			return stream_fail(&r->rules, EIO, "", "source returned %zd bytes, more than asked",
+					   rd);
+		}
 		if (rd == 0) {
 			r->eof = true;
 			break;
