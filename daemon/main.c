@@ -8,14 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "verify.h"
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: migd [OPTIONS]\n"
+		"       migd verify [-q] FILE|-\n"
 		"\n"
 		"Live-migrate KVM guests whose RAM is owned by kvmmig.ko.\n"
-		"Migration is not implemented yet; this build only answers\n"
-		"--help and --version.\n"
+		"Migration is not implemented yet; this build answers --help\n"
+		"and --version, and checks saved migration streams.\n"
+		"\n"
+		"Commands:\n"
+		"  verify FILE|-    check a migration stream and summarise it\n"
+		"                   (\"migd verify --help\" for its options)\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help       show this help and exit\n"
@@ -30,6 +37,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
+
+	/* Subcommands parse their own options. */
+	if (argc > 1 && !strcmp(argv[1], "verify"))
+		return migd_verify_main(argc - 1, argv + 1);
 
 	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (opt) {
