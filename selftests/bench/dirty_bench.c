@@ -355,6 +355,20 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
+/*
+ * Missing a written page is a bug.  A few extra pages are not: KVM may
+ * dirty guest pages of its own accord, and a superset is safe to migrate.
+ */
+#define EXTRA_PAGES_OK	8
+
+static bool count_ok(const struct result *r)
+{
+	if (!strcmp(r->method, "untracked"))
+		return true;
+	return r->reported >= r->expected &&
+	       r->reported <= r->expected + EXTRA_PAGES_OK;
+}
+
 static void print_result(const struct result *r, uint64_t best_peer_ns)
 {
 	if (!r->supported) {
@@ -367,7 +381,7 @@ static void print_result(const struct result *r, uint64_t best_peer_ns)
 	}
 
 	double per_page = r->reported ? (double)r->harvest_ns / r->reported : 0;
-	bool ok = r->reported == r->expected || !strcmp(r->method, "untracked");
+	bool ok = count_ok(r);
 
 	printf("%-26s %6zu %4d%% %8lu %8lu %12.3f %10.1f %12.3f",
 	       r->method, r->size_mib, r->pct, (unsigned long)r->expected,
