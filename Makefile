@@ -5,6 +5,7 @@
 # make bench        dirty-logging benchmark in the test VM (table + JSON)
 # make vm-shell     boot the test VM with a shell on this terminal
 # make lint         checkpatch, SPDX and version checks only
+# make fuzz         fuzz the stream reader (FUZZ_SECONDS, default in daemon/)
 # make clean        leave the tree as cloned (the download cache stays)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -12,7 +13,7 @@ CACHE ?= $(CURDIR)/.cache
 KERNELS ?= 6.12 6.1
 export CACHE
 
-.PHONY: all module daemon selftests check bench vm-shell lint clean distclean
+.PHONY: all module daemon selftests check bench vm-shell lint fuzz clean distclean
 
 all: module daemon selftests
 
@@ -37,6 +38,10 @@ vm-shell:
 
 lint:
 	bash selftests/bed/lint.sh
+
+fuzz:
+	bash selftests/bed/provision.sh
+	$(MAKE) -C daemon fuzz
 
 clean:
 	$(MAKE) -C daemon clean
