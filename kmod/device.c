@@ -11,6 +11,7 @@
 #include <linux/kvmmig.h>
 
 #include "device.h"
+#include "region.h"
 
 static long kvmmig_get_api(void __user *argp)
 {
@@ -41,6 +42,8 @@ static long kvmmig_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case KVMMIG_GET_API:
 		return kvmmig_get_api(argp);
+	case KVMMIG_CREATE_REGION:
+		return kvmmig_region_create(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -8,23 +8,37 @@
 #include <linux/init.h>
 #include <linux/module.h>
 
+#include "debugfs.h"
 #include "device.h"
+#include "region.h"
 
 static int __init kvmmig_init(void)
 {
 	int ret;
 
-	ret = kvmmig_device_init();
+	ret = kvmmig_region_init();
 	if (ret)
 		return ret;
+	kvmmig_debugfs_init();
+
+	ret = kvmmig_device_init();
+	if (ret)
+		goto err_region;
 
 	pr_info("version %s loaded\n", KVMMIG_VERSION);
 	return 0;
+
+err_region:
+	kvmmig_debugfs_exit();
+	kvmmig_region_exit();
+	return ret;
 }
 
 static void __exit kvmmig_exit(void)
 {
 	kvmmig_device_exit();
+	kvmmig_debugfs_exit();
+	kvmmig_region_exit();
 }
 
 module_init(kvmmig_init);

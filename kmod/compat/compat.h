@@ -7,5 +7,35 @@
 #define _KVMMIG_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/err.h>
+#include <linux/pagemap.h>
+#include <linux/splice.h>
+
+/*
+ * __filemap_get_folio() returns ERR_PTR(-ENOENT) for a missing folio since
+ * 6.3, NULL before.  kvmmig_lock_folio() always returns NULL for "missing".
+ */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+static inline struct folio *kvmmig_lock_folio(struct address_space *mapping,
+					      pgoff_t index)
+{
+	struct folio *folio = __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+#else
+static inline struct folio *kvmmig_lock_folio(struct address_space *mapping,
+					      pgoff_t index)
+{
+	return __filemap_get_folio(mapping, index, FGP_LOCK, 0);
+}
+#endif
+
+/* Splice from a ->read_iter file: copy_splice_read() since 6.5. */
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+#define kvmmig_splice_read	copy_splice_read
+#else
+#define kvmmig_splice_read	generic_file_splice_read
+#endif
 
 #endif /* _KVMMIG_COMPAT_H */

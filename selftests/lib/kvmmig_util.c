@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,4 +74,138 @@ long meminfo_kb(const char *field)
 	}
 	fclose(f);
 	return kb;
+}
+
+int __kvmmig_create_region(int devfd, struct kvmmig_create_region *args)
+{
+	int fd = ioctl(devfd, KVMMIG_CREATE_REGION, args);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int kvmmig_region(int devfd, size_t size, const char *name, int node)
+{
+	struct kvmmig_create_region args;
+
+	memset(&args, 0, sizeof(args));
+	args.size = size;
+	if (node >= 0) {
+		args.flags = KVMMIG_REGION_F_NODE;
+		args.node = node;
+	}
+	snprintf(args.name, sizeof(args.name), "%s", name);
+	return __kvmmig_create_region(devfd, &args);
+}
+
+int __kvmmig_log_enable(int fd, struct kvmmig_dirty_log_enable *args)
+{
+	return ioctl(fd, KVMMIG_DIRTY_LOG_ENABLE, args) ? -errno : 0;
+}
+
+int kvmmig_log_enable(int fd, __u32 mode, __u32 flags, __u32 batch_pages)
+{
+	struct kvmmig_dirty_log_enable args = {
+		.flags = flags, .mode = mode, .batch_pages = batch_pages,
+	};
+
+	return __kvmmig_log_enable(fd, &args);
+}
+
+int __kvmmig_log_disable(int fd, struct kvmmig_dirty_log_disable *args)
+{
+	return ioctl(fd, KVMMIG_DIRTY_LOG_DISABLE, args) ? -errno : 0;
+}
+
+int kvmmig_log_disable(int fd)
+{
+	struct kvmmig_dirty_log_disable args = { 0 };
+
+	return __kvmmig_log_disable(fd, &args);
+}
+
+int __kvmmig_log_harvest(int fd, struct kvmmig_dirty_log_harvest *args)
+{
+	return ioctl(fd, KVMMIG_DIRTY_LOG_HARVEST, args) ? -errno : 0;
+}
+
+long kvmmig_log_harvest(int fd, __u64 first, __u64 num, __u64 *bitmap)
+{
+	struct kvmmig_dirty_log_harvest args = {
+		.first_page = first, .num_pages = num,
+		.bitmap = (uintptr_t)bitmap,
+	};
+	int ret = __kvmmig_log_harvest(fd, &args);
+
+	return ret ? ret : (long)args.nr_dirty;
+}
+
+int __kvmmig_log_stats(int fd, struct kvmmig_dirty_log_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	return ioctl(fd, KVMMIG_DIRTY_LOG_STATS, stats) ? -errno : 0;
+}
+
+static long read_long(const char *path)
+{
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+long kvmmig_debugfs_pages(void)
+{
+	return read_long("/sys/kernel/debug/kvmmig/pages");
+}
+
+bool kvmmig_debugfs_has_region(const char *name)
+{
+	char line[256], field[64];
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/kvmmig/regions", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %63s", field) == 1 && !strcmp(field, name))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+long kvmmig_param(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/kvmmig/parameters/%s", name);
+	return read_long(path);
+}
+
+long node_free_pages(int node)
+{
+	long total = 0, val;
+	char line[256];
+	int cur = -1;
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &cur) == 1)
+			continue;
+		if (cur != node)
+			continue;
+		if (sscanf(line, " pages free %ld", &val) == 1 ||
+		    sscanf(line, " count: %ld", &val) == 1)
+			total += val;
+	}
+	fclose(f);
+	return total;
 }

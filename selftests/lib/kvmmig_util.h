@@ -21,6 +21,43 @@ int __kvmmig_module_load(void);
 int __kvmmig_module_unload(void);
 bool kvmmig_module_loaded(void);
 
+/* KVMMIG_CREATE_REGION; the region fd or -errno. */
+int __kvmmig_create_region(int devfd, struct kvmmig_create_region *args);
+/* Create a region of @size bytes (@node < 0: anywhere); fd or -errno. */
+int kvmmig_region(int devfd, size_t size, const char *name, int node);
+
+/* Dirty log ioctls on a region fd; 0 or -errno. */
+int __kvmmig_log_enable(int fd, struct kvmmig_dirty_log_enable *args);
+int kvmmig_log_enable(int fd, __u32 mode, __u32 flags, __u32 batch_pages);
+int __kvmmig_log_disable(int fd, struct kvmmig_dirty_log_disable *args);
+int kvmmig_log_disable(int fd);
+int __kvmmig_log_harvest(int fd, struct kvmmig_dirty_log_harvest *args);
+/* Harvest [first, first + num) into @bitmap; nr_dirty or -errno. */
+long kvmmig_log_harvest(int fd, __u64 first, __u64 num, __u64 *bitmap);
+int __kvmmig_log_stats(int fd, struct kvmmig_dirty_log_stats *stats);
+
+static inline bool bitmap_test(const __u64 *map, __u64 bit)
+{
+	return map[bit / 64] & (1ULL << (bit % 64));
+}
+
+static inline void bitmap_setbit(__u64 *map, __u64 bit)
+{
+	map[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* A number from /sys/kernel/debug/kvmmig/pages, or -1. */
+long kvmmig_debugfs_pages(void);
+/* Does /sys/kernel/debug/kvmmig/regions list a region named @name? */
+bool kvmmig_debugfs_has_region(const char *name);
+/* A module parameter of kvmmig, or -1. */
+long kvmmig_param(const char *name);
+/*
+ * Free pages of NUMA node @node including those parked on per-CPU free
+ * lists (which MemFree leaves out), from /proc/zoneinfo; -1 on error.
+ */
+long node_free_pages(int node);
+
 /* A field of /proc/meminfo in KiB, or -1. */
 long meminfo_kb(const char *field);
 

@@ -100,6 +100,7 @@ void vmm_destroy(struct vmm_vm *vm)
 	int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
+		vmm_vcpu_stop(&vm->vcpus[i]);
 		munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
 		close(vm->vcpus[i].fd);
 	}
@@ -214,6 +215,75 @@ struct vmm_vcpu *vmm_vcpu_add(struct vmm_vm *vm, const struct vmm_args *args)
 	if (ret)
 		vmm_die("adding vCPU %d: %s", vm->nr_vcpus, strerror(-ret));
 	return vcpu;
+}
+
+int __vmm_vcpu_reset(struct vmm_vcpu *vcpu, const struct vmm_args *args)
+{
+	return vcpu_set_flat_mode(vcpu, args);
+}
+
+void vmm_vcpu_reset(struct vmm_vcpu *vcpu, const struct vmm_args *args)
+{
+	int ret = __vmm_vcpu_reset(vcpu, args);
+
+	if (ret)
+		vmm_die("resetting vCPU %d: %s", vcpu->id, strerror(-ret));
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vmm_vcpu *vcpu = arg;
+	int reason;
+
+	for (;;) {
+		reason = vmm_vcpu_run(vcpu);
+		if (reason == KVM_EXIT_IO &&
+		    vcpu->run->io.port == VMM_PORT_DONE) {
+			__atomic_add_fetch(&vcpu->passes, 1, __ATOMIC_SEQ_CST);
+			if (!__atomic_load_n(&vcpu->stop, __ATOMIC_SEQ_CST))
+				continue;
+		}
+		break;
+	}
+	vcpu->last_exit = reason;
+	return NULL;
+}
+
+void vmm_vcpu_start(struct vmm_vcpu *vcpu)
+{
+	int ret;
+
+	vcpu->stop = false;
+	vcpu->passes = 0;
+	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	if (ret)
+		vmm_die("starting vCPU %d: %s", vcpu->id, strerror(ret));
+	vcpu->started = true;
+}
+
+int vmm_vcpu_stop(struct vmm_vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return -1;
+	__atomic_store_n(&vcpu->stop, true, __ATOMIC_SEQ_CST);
+	pthread_join(vcpu->thread, NULL);
+	vcpu->started = false;
+	return vcpu->last_exit;
+}
+
+void vmm_vcpu_wait_passes(struct vmm_vcpu *vcpu, unsigned long n)
+{
+	unsigned long target = __atomic_load_n(&vcpu->passes,
+					       __ATOMIC_SEQ_CST) + n;
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		if (__atomic_load_n(&vcpu->passes, __ATOMIC_SEQ_CST) >= target)
+			return;
+		usleep(1000);
+	}
+	vmm_die("vCPU %d made no progress (%lu passes)", vcpu->id,
+		vcpu->passes);
 }
 
 int __vmm_vcpu_run(struct vmm_vcpu *vcpu)

@@ -37,6 +37,13 @@ struct vmm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	size_t run_size;
+
+	/* Set by vmm_vcpu_start(), for a vCPU running on its own thread. */
+	pthread_t thread;
+	bool started;
+	volatile bool stop;		/* asks the thread to return */
+	volatile unsigned long passes;	/* VMM_PORT_DONE exits seen */
+	volatile int last_exit;		/* why the thread returned */
 };
 
 struct vmm_vm {
@@ -79,6 +86,21 @@ int __vmm_vcpu_run(struct vmm_vcpu *vcpu);
 /* Run until an exit other than a benign one; fail on anything unexpected. */
 int vmm_vcpu_run(struct vmm_vcpu *vcpu);
 
+/* Restart a halted vCPU at VMM_CODE_GPA with new @args. */
+int __vmm_vcpu_reset(struct vmm_vcpu *vcpu, const struct vmm_args *args);
+void vmm_vcpu_reset(struct vmm_vcpu *vcpu, const struct vmm_args *args);
+
+/*
+ * Run @vcpu on a thread of its own until the guest halts or
+ * vmm_vcpu_stop() is called; each VMM_PORT_DONE exit counts a pass and is a
+ * point where the thread notices a stop request.
+ */
+void vmm_vcpu_start(struct vmm_vcpu *vcpu);
+/* Stop and join the thread; returns the last exit reason. */
+int vmm_vcpu_stop(struct vmm_vcpu *vcpu);
+/* Wait until the vCPU has made @n more passes (fails after 60 s). */
+void vmm_vcpu_wait_passes(struct vmm_vcpu *vcpu, unsigned long n);
+
 /* Fail the running test with a message (the harness sees a crash). */
 void __attribute__((noreturn, format(printf, 1, 2))) vmm_die(const char *fmt, ...);
 
@@ -86,5 +108,8 @@ const char *vmm_exit_name(int reason);
 
 /* Guest programs, see guest_code.c. */
 extern const struct vmm_program guest_fill;
+extern const struct vmm_program guest_write_list;
+extern const struct vmm_program guest_read_list;
+extern const struct vmm_program guest_dirty_loop;
 
 #endif /* _KVMMIG_SELFTEST_VMM_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _KVMMIG_DIRTY_LOG_H
+#define _KVMMIG_DIRTY_LOG_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+struct kvmmig_region;
+
+/*
+ * The dirty bitmap is maintained whether or not logging is enabled: a page
+ * whose bit is clear is mapped read-only everywhere (primary and secondary
+ * MMUs), so its next write faults and sets the bit.  Enabling the log only
+ * decides where the bitmap starts from.
+ */
+struct kvmmig_dirty_log {
+	unsigned long *bitmap;
+	struct mutex lock;		/* serialises enable/disable */
+	bool enabled;
+	u32 mode;
+	u32 batch_pages;
+
+	atomic64_t harvests;
+	atomic64_t pages_reported;
+	atomic64_t write_faults;
+	atomic64_t pinned_reported;
+	atomic64_t batches;
+	atomic64_t batch_ns_total;
+	atomic64_t batch_ns_max;
+	atomic64_t harvest_ns_total;
+	atomic64_t harvest_ns_max;
+	atomic64_t rearm_ns_max;
+};
+
+int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages);
+void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log);
+
+/* A write to page @index is about to become visible: log it. */
+static inline void kvmmig_dirty_log_mark(struct kvmmig_dirty_log *log,
+					 pgoff_t index)
+{
+	set_bit(index, log->bitmap);
+}
+
+long kvmmig_dirty_log_ioctl(struct kvmmig_region *region, unsigned int cmd,
+			    void __user *argp);
+
+#endif /* _KVMMIG_DIRTY_LOG_H */

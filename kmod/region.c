@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: guest RAM owned by kvmmig.  A region is a file on the module's
+ * pseudo fs; its pages are movable page-cache folios in its own
+ * address_space, allocated zeroed on first touch.  VMMs map it MAP_SHARED
+ * and give the mapping to KVM as a memslot; because the module owns the
+ * mapping it sees every write fault (->page_mkwrite) and can write-protect
+ * any page through the reverse map.
+ */
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nodemask.h>
+#include <linux/pagemap.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "compat.h"
+#include "region.h"
+#include "region_fs.h"
+
+static unsigned int max_region_mb = 64 << 10;
+module_param(max_region_mb, uint, 0444);
+MODULE_PARM_DESC(max_region_mb, "Largest region in MiB (EFBIG above)");
+
+static unsigned int max_regions_per_process = 32;
+module_param(max_regions_per_process, uint, 0444);
+MODULE_PARM_DESC(max_regions_per_process,
+		 "Regions one process may own at a time (EMFILE above)");
+
+static LIST_HEAD(kvmmig_regions);
+static DEFINE_MUTEX(kvmmig_regions_lock);
+static u64 kvmmig_next_region_id = 1;
+
+/* Folios in all regions' page caches; must be zero at unload. */
+static atomic_long_t kvmmig_pages = ATOMIC_LONG_INIT(0);
+
+static void kvmmig_region_free_folio(struct folio *folio)
+{
+	atomic_long_dec(&kvmmig_pages);
+}
+
+/*
+ * Folios stay PG_dirty from birth (noop_dirty_folio only sets the flag) and
+ * the mapping is unevictable: the page cache is the only copy of guest RAM,
+ * so neither reclaim nor drop_caches may ever discard a folio.
+ */
+static const struct address_space_operations kvmmig_region_aops = {
+	.dirty_folio	= noop_dirty_folio,
+	.migrate_folio	= filemap_migrate_folio,
+	.free_folio	= kvmmig_region_free_folio,
+};
+
+static struct folio *kvmmig_region_alloc_folio(struct kvmmig_region *region)
+{
+	gfp_t gfp = mapping_gfp_mask(region->mapping) | __GFP_ZERO;
+
+	if (region->nid == NUMA_NO_NODE)
+		return folio_alloc(gfp, 0);
+	return __folio_alloc_node(gfp | __GFP_THISNODE, 0, region->nid);
+}
+
+int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
+			    struct folio **foliop)
+{
+	struct address_space *mapping = region->mapping;
+	struct folio *folio;
+	int ret;
+
+	for (;;) {
+		folio = kvmmig_lock_folio(mapping, index);
+		if (folio)
+			break;
+
+		folio = kvmmig_region_alloc_folio(region);
+		if (!folio)
+			return -ENOMEM;
+		folio_mark_uptodate(folio);
+		ret = filemap_add_folio(mapping, folio, index,
+					mapping_gfp_mask(mapping));
+		if (!ret) {
+			folio_mark_dirty(folio);
+			atomic_long_inc(&kvmmig_pages);
+			atomic_long_inc(&region->nr_allocated);
+			break;
+		}
+		folio_put(folio);
+		if (ret != -EEXIST)
+			return ret;
+		/* Lost a race with another first touch: use the winner's. */
+	}
+	*foliop = folio;
+	return 0;
+}
+
+static vm_fault_t kvmmig_region_fault(struct vm_fault *vmf)
+{
+	struct kvmmig_region *region = vmf->vma->vm_file->private_data;
+	struct folio *folio;
+	int ret;
+
+	if (vmf->pgoff >= region->nr_pages)
+		return VM_FAULT_SIGBUS;
+	ret = kvmmig_region_get_folio(region, vmf->pgoff, &folio);
+	if (ret)
+		return vmf_error(ret);
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+/*
+ * Called for every write fault on a read-only PTE, including the first
+ * write to a page that was not mapped yet (do_shared_fault).  The bit is
+ * set with the folio locked, and the core mm makes the PTE writable before
+ * unlocking it, so a harvest (which takes the folio lock to re-arm) cannot
+ * slip in between and lose the write.
+ */
+static vm_fault_t kvmmig_region_page_mkwrite(struct vm_fault *vmf)
+{
+	struct kvmmig_region *region = vmf->vma->vm_file->private_data;
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != region->mapping) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	kvmmig_dirty_log_mark(&region->log, folio->index);
+	atomic64_inc(&region->log.write_faults);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct kvmmig_region_vm_ops = {
+	.fault		= kvmmig_region_fault,
+	.page_mkwrite	= kvmmig_region_page_mkwrite,
+};
+
+static int kvmmig_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	/* A private COW copy would escape the dirty log. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	vma->vm_ops = &kvmmig_region_vm_ops;
+	return 0;
+}
+
+static ssize_t kvmmig_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct kvmmig_region *region = iocb->ki_filp->private_data;
+	loff_t size = (loff_t)region->nr_pages << PAGE_SHIFT;
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+
+	if (pos >= size)
+		return 0;
+	iov_iter_truncate(to, size - pos);
+
+	while (iov_iter_count(to)) {
+		size_t offset = offset_in_page(pos);
+		size_t bytes = min_t(size_t, PAGE_SIZE - offset,
+				     iov_iter_count(to));
+		struct folio *folio;
+		size_t copied;
+
+		/* A page never touched reads as zeroes and stays unallocated. */
+		folio = filemap_get_folio(region->mapping, pos >> PAGE_SHIFT);
+		if (!IS_ERR_OR_NULL(folio)) {
+			copied = copy_page_to_iter(folio_page(folio, 0), offset,
+						   bytes, to);
+			folio_put(folio);
+		} else {
+			copied = iov_iter_zero(bytes, to);
+		}
+		pos += copied;
+		done += copied;
+		if (copied < bytes) {
+			if (!done)
+				return -EFAULT;
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done;
+}
+
+static ssize_t kvmmig_region_write_iter(struct kiocb *iocb,
+					struct iov_iter *from)
+{
+	struct kvmmig_region *region = iocb->ki_filp->private_data;
+	loff_t size = (loff_t)region->nr_pages << PAGE_SHIFT;
+	loff_t pos = iocb->ki_pos;
+	ssize_t done = 0;
+	int ret = 0;
+
+	if (!iov_iter_count(from))
+		return 0;
+	if (pos >= size)
+		return -ENOSPC;
+	iov_iter_truncate(from, size - pos);
+
+	while (iov_iter_count(from)) {
+		size_t offset = offset_in_page(pos);
+		size_t bytes = min_t(size_t, PAGE_SIZE - offset,
+				     iov_iter_count(from));
+		pgoff_t index = pos >> PAGE_SHIFT;
+		struct folio *folio;
+		size_t copied;
+
+		/* The source may be this very region: fault it in unlocked. */
+		if (fault_in_iov_iter_readable(from, bytes) == bytes) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = kvmmig_region_get_folio(region, index, &folio);
+		if (ret)
+			break;
+		pagefault_disable();
+		copied = copy_page_from_iter_atomic(folio_page(folio, 0), offset,
+						    bytes, from);
+		pagefault_enable();
+		/* Logged after the copy, under the lock a harvest also takes. */
+		if (copied)
+			kvmmig_dirty_log_mark(&region->log, index);
+		folio_unlock(folio);
+		folio_put(folio);
+
+		pos += copied;
+		done += copied;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	iocb->ki_pos = pos;
+	return done ? done : ret;
+}
+
+static long kvmmig_region_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	struct kvmmig_region *region = file->private_data;
+
+	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg);
+}
+
+static void kvmmig_region_free(struct kvmmig_region *region)
+{
+	kvmmig_dirty_log_destroy(&region->log);
+	put_pid(region->owner);
+	kfree(region);
+}
+
+/*
+ * The last fd and the last mapping are gone.  KVM may still hold page
+ * references for a moment; the folios leave the page cache when the VFS
+ * evicts the inode right after this, and kvmmig_region_free_folio() counts
+ * them out.
+ */
+static int kvmmig_region_release(struct inode *inode, struct file *file)
+{
+	struct kvmmig_region *region = file->private_data;
+
+	mutex_lock(&kvmmig_regions_lock);
+	list_del(&region->list);
+	mutex_unlock(&kvmmig_regions_lock);
+	kvmmig_region_free(region);
+	return 0;
+}
+
+static const struct file_operations kvmmig_region_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvmmig_region_release,
+	.mmap		= kvmmig_region_mmap,
+	.read_iter	= kvmmig_region_read_iter,
+	.write_iter	= kvmmig_region_write_iter,
+	.splice_read	= kvmmig_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.llseek		= generic_file_llseek,
+	.unlocked_ioctl	= kvmmig_region_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static int kvmmig_region_check(const struct kvmmig_create_region *args)
+{
+	size_t len;
+	int i;
+
+	if (args->flags & ~KVMMIG_REGION_FLAGS_ALL)
+		return -EOPNOTSUPP;
+	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
+		if (args->reserved[i])
+			return -EINVAL;
+	if (!args->size || !PAGE_ALIGNED(args->size))
+		return -EINVAL;
+
+	len = strnlen(args->name, sizeof(args->name));
+	if (len == sizeof(args->name))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isprint(args->name[i]))
+			return -EINVAL;
+	for (i = len; i < sizeof(args->name); i++)
+		if (args->name[i])
+			return -EINVAL;
+
+	if (args->flags & KVMMIG_REGION_F_NODE) {
+		if (args->node < 0 || args->node >= nr_node_ids)
+			return -EINVAL;
+		if (!node_online(args->node))
+			return -ENODEV;
+	} else if (args->node) {
+		return -EINVAL;
+	}
+
+	if (args->size > ((u64)max_region_mb << 20))
+		return -EFBIG;
+	return 0;
+}
+
+/* Add @region to the list unless its owner already has too many. */
+static int kvmmig_region_register(struct kvmmig_region *region)
+{
+	struct kvmmig_region *r;
+	unsigned int owned = 0;
+	int ret = 0;
+
+	mutex_lock(&kvmmig_regions_lock);
+	list_for_each_entry(r, &kvmmig_regions, list)
+		if (r->owner == region->owner)
+			owned++;
+	if (owned >= max_regions_per_process) {
+		ret = -EMFILE;
+	} else {
+		region->id = kvmmig_next_region_id++;
+		list_add_tail(&region->list, &kvmmig_regions);
+	}
+	mutex_unlock(&kvmmig_regions_lock);
+	return ret;
+}
+
+int kvmmig_region_create(const void __user *argp)
+{
+	struct kvmmig_create_region args;
+	struct kvmmig_region *region;
+	struct address_space *mapping;
+	struct file *file;
+	int fd, ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+	ret = kvmmig_region_check(&args);
+	if (ret)
+		return ret;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return -ENOMEM;
+	memcpy(region->name, args.name, sizeof(region->name));
+	region->nr_pages = args.size >> PAGE_SHIFT;
+	region->nid = (args.flags & KVMMIG_REGION_F_NODE) ? args.node :
+							    NUMA_NO_NODE;
+	region->owner = get_pid(task_tgid(current));
+	ret = kvmmig_dirty_log_init(&region->log, region->nr_pages);
+	if (ret)
+		goto err_free;
+
+	ret = kvmmig_region_register(region);
+	if (ret)
+		goto err_free;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_unregister;
+	}
+
+	file = kvmmig_region_fs_file("[kvmmig-region]", &kvmmig_region_fops,
+				     region);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	mapping = file->f_mapping;
+	region->mapping = mapping;
+	mapping->a_ops = &kvmmig_region_aops;
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
+	mapping_set_unevictable(mapping);
+	i_size_write(file_inode(file), args.size);
+
+	/* From here on the file owns the region: fput() frees it. */
+	fd_install(fd, file);
+	return fd;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_unregister:
+	mutex_lock(&kvmmig_regions_lock);
+	list_del(&region->list);
+	mutex_unlock(&kvmmig_regions_lock);
+err_free:
+	kvmmig_region_free(region);
+	return ret;
+}
+
+void kvmmig_regions_show(struct seq_file *m)
+{
+	struct kvmmig_region *r;
+
+	seq_puts(m, "id\tname\tpages\tallocated\tnode\towner\tlog\n");
+	mutex_lock(&kvmmig_regions_lock);
+	list_for_each_entry(r, &kvmmig_regions, list)
+		seq_printf(m, "%llu\t%s\t%lu\t%ld\t%d\t%d\t%s\n", r->id,
+			   r->name[0] ? r->name : "-", r->nr_pages,
+			   atomic_long_read(&r->nr_allocated), r->nid,
+			   pid_nr(r->owner),
+			   READ_ONCE(r->log.enabled) ?
+			   (r->log.mode == KVMMIG_DIRTY_MODE_AD ? "ad" : "wrprot") :
+			   "off");
+	mutex_unlock(&kvmmig_regions_lock);
+}
+
+long kvmmig_region_pages(void)
+{
+	return atomic_long_read(&kvmmig_pages);
+}
+
+int kvmmig_region_init(void)
+{
+	return kvmmig_region_fs_init();
+}
+
+void kvmmig_region_exit(void)
+{
+	long leaked;
+
+	kvmmig_region_fs_exit();
+	leaked = atomic_long_read(&kvmmig_pages);
+	if (leaked)
+		pr_err("leaked %ld pages\n", leaked);
+}
