@@ -1,61 +1,442 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migd: moves a kvmmig migration session's pages between hosts.
+ * migd: moves a VM's memory between hosts.  This file is the command
+ * line: it parses options, opens the regions and runs one role.
  */
 
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "backend_file.h"
+#include "log.h"
+#include "migd.h"
+#include "precopy.h"
+#include "tmpfile.h"
+#include "transport.h"
 #include "verify.h"
+
+volatile sig_atomic_t migd_cancelled;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: migd [OPTIONS]\n"
+		"Usage: migd [OPTIONS] --peer HOST[:PORT] REGION...\n"
+		"       migd [OPTIONS] --listen [ADDR:]PORT REGION...\n"
+		"       migd [OPTIONS] --output FILE|- REGION...\n"
 		"       migd verify [-q] FILE|-\n"
 		"\n"
-		"Live-migrate KVM guests whose RAM is owned by kvmmig.ko.\n"
-		"Migration is not implemented yet; this build answers --help\n"
-		"and --version, and checks saved migration streams.\n"
+		"Live-migrate a VM's memory: --peer sends it to the migd listening on\n"
+		"HOST (port " MIGD_DEFAULT_PORT " by default), --listen receives one migration,\n"
+		"--output saves it as a stream file that \"migd verify\" checks.\n"
 		"\n"
-		"Commands:\n"
-		"  verify FILE|-    check a migration stream and summarise it\n"
-		"                   (\"migd verify --help\" for its options)\n"
+		"REGION is [NAME=]PATH, a memory file.  Regions are matched by NAME\n"
+		"(default ram0, ram1, ... in order).  A source file PATH may have a dirty\n"
+		"log PATH.dirty written by the VMM; without one it is taken as unchanging.\n"
+		"A destination PATH appears only when the migration has completed.\n"
+		"\n"
+		"Pre-copy policy (source):\n"
+		"  -d, --downtime MS        stop the VM when the rest fits in MS (300)\n"
+		"  -r, --max-rounds N       live rounds at most, then stop anyway (30)\n"
+		"  -b, --bwlimit MBPS       cap the sending rate, megabytes/s (none)\n"
+		"      --pause-timeout SEC  wait this long for the VMM to pause (10)\n"
 		"\n"
 		"Options:\n"
-		"  -h, --help       show this help and exit\n"
-		"  -V, --version    show the version and exit\n");
+		"  -p, --peer HOST[:PORT]   migrate to the destination on HOST\n"
+		"  -l, --listen [ADDR:]PORT receive one migration on PORT\n"
+		"  -o, --output FILE|-      save the stream to FILE (- for stdout)\n"
+		"  -t, --timeout SEC        give up after SEC without progress (30)\n"
+		"      --page-size BYTES    page size of file regions (4096)\n"
+		"  -j, --json               print the summary as JSON\n"
+		"      --no-progress        no live progress line on a terminal\n"
+		"  -q, --quiet              errors only, and no summary\n"
+		"  -v, --verbose            more log messages (repeat for more)\n"
+		"  -h, --help               show this help and exit\n"
+		"  -V, --version            show the version and exit\n"
+		"\n"
+		"Commands:\n"
+		"  verify FILE|-            check a migration stream and summarise it\n"
+		"\n"
+		"Exit status: 0 migrated, 1 failed (the message says what), 2 usage.\n"
+		"See migd(8).\n");
+}
+
+enum {
+	OPT_PAUSE_TIMEOUT = 256,
+	OPT_PAGE_SIZE,
+	OPT_NO_PROGRESS,
+};
+
+struct cmdline {
+	const char *peer, *listen, *output;
+	struct migd_policy policy;
+	uint64_t rate_limit;
+	int timeout_ms, pause_timeout_ms;
+	uint32_t page_size;
+	bool json, progress, quiet;
+	char **region_args;
+	unsigned int nregions;
+};
+
+static int parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
+		      uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *v < min || *v > max) {
+		fprintf(stderr, "migd: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64 "\n",
+			opt, s, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct cmdline *c)
+{
+	static const struct option longopts[] = {
+		{ "peer",          required_argument, NULL, 'p' },
+		{ "listen",        required_argument, NULL, 'l' },
+		{ "output",        required_argument, NULL, 'o' },
+		{ "downtime",      required_argument, NULL, 'd' },
+		{ "max-rounds",    required_argument, NULL, 'r' },
+		{ "bwlimit",       required_argument, NULL, 'b' },
+		{ "timeout",       required_argument, NULL, 't' },
+		{ "pause-timeout", required_argument, NULL, OPT_PAUSE_TIMEOUT },
+		{ "page-size",     required_argument, NULL, OPT_PAGE_SIZE },
+		{ "json",          no_argument,       NULL, 'j' },
+		{ "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
+		{ "quiet",         no_argument,       NULL, 'q' },
+		{ "verbose",       no_argument,       NULL, 'v' },
+		{ "help",          no_argument,       NULL, 'h' },
+		{ "version",       no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "p:l:o:d:r:b:t:jqvhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			c->peer = optarg;
+			break;
+		case 'l':
+			c->listen = optarg;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'd':
+			if (parse_uint("--downtime", optarg, 1, 3600000, &v))
+				return 2;
+			c->policy.downtime_ns = v * MIGD_NSEC_PER_MSEC;
+			break;
+		case 'r':
+			if (parse_uint("--max-rounds", optarg, 1, 1000, &v))
+				return 2;
+			c->policy.max_rounds = v;
+			break;
+		case 'b':
+			if (parse_uint("--bwlimit", optarg, 1, 1000000, &v))
+				return 2;
+			c->rate_limit = v * 1000000;
+			break;
+		case 't':
+			if (parse_uint("--timeout", optarg, 1, 86400, &v))
+				return 2;
+			c->timeout_ms = v * 1000;
+			break;
+		case OPT_PAUSE_TIMEOUT:
+			if (parse_uint("--pause-timeout", optarg, 1, 3600, &v))
+				return 2;
+			c->pause_timeout_ms = v * 1000;
+			break;
+		case OPT_PAGE_SIZE:
+			if (parse_uint("--page-size", optarg, KVMMIG_STREAM_PAGE_SIZE_MIN,
+				       KVMMIG_STREAM_PAGE_SIZE_MAX, &v))
+				return 2;
+			if (v & (v - 1)) {
+				fprintf(stderr, "migd: --page-size: %" PRIu64
+					" is not a power of two\n", v);
+				return 2;
+			}
+			c->page_size = v;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case OPT_NO_PROGRESS:
+			c->progress = false;
+			break;
+		case 'q':
+			c->quiet = true;
+			c->progress = false;
+			migd_log_level = MIGD_LOG_ERR;
+			break;
+		case 'v':
+			migd_log_level++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case 'V':
+			printf("migd %s\n", MIGD_VERSION);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!!c->peer + !!c->listen + !!c->output != 1) {
+		fprintf(stderr, "migd: give exactly one of --peer, --listen and --output\n"
+			"Try \"migd --help\".\n");
+		return 2;
+	}
+	c->region_args = argv + optind;
+	c->nregions = argc - optind;
+	if (!c->nregions) {
+		fprintf(stderr, "migd: no REGION given (the memory to %s, as [NAME=]PATH)\n",
+			c->listen ? "receive into" : "send");
+		return 2;
+	}
+	if (c->nregions > KVMMIG_STREAM_MAX_REGIONS) {
+		fprintf(stderr, "migd: at most %d regions\n", KVMMIG_STREAM_MAX_REGIONS);
+		return 2;
+	}
+	return 0;
+}
+
+/* "[NAME=]PATH" into the region's name and path. */
+static int region_arg(struct migd_region *r, unsigned int i, char *arg)
+{
+	char *eq = strchr(arg, '='), *slash = strchr(arg, '/');
+	const char *name;
+
+	/* An '=' inside the path ("dir=x/ram") is not a name. */
+	if (eq && (!slash || eq < slash)) {
+		*eq = 0;
+		name = arg;
+		r->path = eq + 1;
+	} else {
+		name = NULL;
+		r->path = arg;
+	}
+	if (name) {
+		size_t n = strlen(name);
+
+		if (!n || n >= sizeof(r->name)) {
+			fprintf(stderr, "migd: region name \"%s\": 1 to %zu characters\n",
+				name, sizeof(r->name) - 1);
+			return -EINVAL;
+		}
+		for (const char *p = name; *p; p++) {
+			if (*p < 0x21 || *p > 0x7e) {
+				fprintf(stderr, "migd: region name \"%s\": printable ASCII "
+					"without spaces only\n", name);
+				return -EINVAL;
+			}
+		}
+		snprintf(r->name, sizeof(r->name), "%s", name);
+	} else {
+		snprintf(r->name, sizeof(r->name), "ram%u", i);
+	}
+	r->id = i;
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	migd_cancelled = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked call returns EINTR and sees the flag. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void report(const struct cmdline *c, const struct migd_stats *st, int ret)
+{
+	if (ret)
+		pr_err("migration %s %s failed: %s", st->source ? "to" : "from",
+		       st->peer ? st->peer : "?", st->error);
+	if (c->json)
+		migd_print_json(stdout, st);
+	else if (!c->quiet)
+		migd_print_summary(stdout, st);
+	fflush(stdout);
+}
+
+static int run_source(struct cmdline *c, struct migd_region *regions)
+{
+	struct migd_send_opts so = {
+		.policy = c->policy,
+		.pause_timeout_ms = c->pause_timeout_ms,
+		.to_file = !!c->output,
+		.progress = c->progress,
+	};
+	static struct migd_stats st;
+	struct migd_vm_ops vm = { 0 };
+	struct migd_tmpfile out = { .fd = -1 };
+	char peer[MIGD_ADDR_LEN + 16];
+	struct migd_conn conn;
+	unsigned int i;
+	int fd = -1, ret;
+
+	for (i = 0; i < c->nregions; i++) {
+		ret = migd_file_open_source(&regions[i], regions[i].path, c->page_size, &vm);
+		if (ret)
+			goto out;
+	}
+	if (c->output) {
+		if (!strcmp(c->output, "-")) {
+			if (isatty(STDOUT_FILENO)) {
+				pr_err("not writing a binary stream to a terminal");
+				ret = -EINVAL;
+				goto out;
+			}
+			fd = STDOUT_FILENO;
+			snprintf(peer, sizeof(peer), "<stdout>");
+		} else {
+			ret = migd_tmpfile_open(&out, c->output);
+			if (ret) {
+				pr_err("%s: %s", c->output, strerror(-ret));
+				goto out;
+			}
+			fd = out.fd;
+			snprintf(peer, sizeof(peer), "%s", c->output);
+		}
+	} else {
+		ret = migd_connect(c->peer, c->timeout_ms, &fd, peer, sizeof(peer));
+		if (ret) {
+			if (ret == -ECANCELED)
+				pr_err("cancelled");
+			goto out;
+		}
+		pr_info("connected to %s", peer);
+	}
+	st.peer = peer;
+	migd_conn_init(&conn, fd, c->timeout_ms, c->rate_limit);
+	ret = migd_precopy_send(regions, c->nregions, &vm, &conn, &so, &st);
+	if (!ret && out.fd >= 0) {
+		ret = migd_tmpfile_commit(&out);
+		if (ret)
+			snprintf(st.error, sizeof(st.error), "saving %s: %s", c->output,
+				 strerror(-ret));
+		st.ok = !ret;
+	}
+	report(c, &st, ret);
+	if (!ret && c->output)
+		pr_info("saved to %s; the VM was not handed over and runs on", c->output);
+out:
+	if (fd >= 0 && fd != STDOUT_FILENO && fd != out.fd)
+		close(fd);
+	migd_tmpfile_close(&out);
+	for (i = 0; i < c->nregions; i++)
+		if (regions[i].ops)
+			regions[i].ops->close(&regions[i]);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int run_dest(struct cmdline *c, struct migd_region *regions)
+{
+	struct migd_recv_opts ro = { .progress = c->progress };
+	static struct migd_stats st;
+	char bound[MIGD_ADDR_LEN + 16], peer[MIGD_ADDR_LEN + 16];
+	struct migd_conn conn;
+	int lfd = -1, fd = -1, ret;
+	unsigned int i;
+
+	for (i = 0; i < c->nregions; i++) {
+		ret = migd_file_open_dest(&regions[i], regions[i].path, c->page_size);
+		if (ret)
+			goto out;
+	}
+	ret = migd_listen(c->listen, &lfd, bound, sizeof(bound));
+	if (ret)
+		goto out;
+	pr_info("listening on %s", bound);
+	ret = migd_accept(lfd, 0, &fd, peer, sizeof(peer));
+	if (ret) {
+		pr_err("%s", ret == -ECANCELED ? "cancelled" : strerror(-ret));
+		goto out;
+	}
+	/* One migration per run: the regions given are filled once. */
+	close(lfd);
+	lfd = -1;
+	pr_info("migration from %s", peer);
+	st.peer = peer;
+	migd_conn_init(&conn, fd, c->timeout_ms, 0);
+	ret = migd_precopy_recv(regions, c->nregions, &conn, &ro, &st);
+	report(c, &st, ret);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	for (i = 0; i < c->nregions; i++)
+		if (regions[i].ops)
+			regions[i].ops->close(&regions[i]);
+	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help",    no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	struct cmdline c = {
+		.policy = {
+			.downtime_ns = MIGD_POLICY_DEFAULT_DOWNTIME_MS * MIGD_NSEC_PER_MSEC,
+			.max_rounds = MIGD_POLICY_DEFAULT_MAX_ROUNDS,
+			.stall_rounds = MIGD_POLICY_DEFAULT_STALL,
+		},
+		.timeout_ms = 30000,
+		.pause_timeout_ms = 10000,
+		.page_size = 4096,
+		.progress = true,
 	};
-	int opt;
+	struct migd_region *regions;
+	unsigned int i;
+	int ret;
 
 	/* Subcommands parse their own options. */
 	if (argc > 1 && !strcmp(argv[1], "verify"))
 		return migd_verify_main(argc - 1, argv + 1);
 
-	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case 'V':
-			printf("migd %s\n", MIGD_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return EXIT_FAILURE;
+	ret = parse_args(argc, argv, &c);
+	if (ret)
+		return ret;
+	regions = calloc(c.nregions, sizeof(*regions));
+	if (!regions) {
+		pr_err("out of memory");
+		return EXIT_FAILURE;
+	}
+	for (i = 0; i < c.nregions; i++) {
+		if (region_arg(&regions[i], i, c.region_args[i])) {
+			free(regions);
+			return 2;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			if (!strcmp(regions[i].name, regions[j].name)) {
+				fprintf(stderr, "migd: region name \"%s\" given twice\n",
+					regions[i].name);
+				free(regions);
+				return 2;
+			}
 		}
 	}
-
-	usage(stderr);
-	return EXIT_FAILURE;
+	install_signals();
+	ret = c.listen ? run_dest(&c, regions) : run_source(&c, regions);
+	free(regions);
+	return ret;
 }

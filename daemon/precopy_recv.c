@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Destination side of pre-copy (see precopy.h).  The stream reader checks
+ * every record before we see it; this file maps the source's regions onto
+ * ours, writes the pages, and commits only after a clean END, so any
+ * failure leaves nothing: every region is discarded.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "migd.h"
+#include "precopy.h"
+
+/* One bit per page is tracked for streams up to this size (64 GiB). */
+#define RECV_TRACK_PAGES	(16ull << 20)
+
+struct receiver {
+	struct migd_region *regions;
+	unsigned int nregions;
+	struct migd_region **by_id;	/* stream region index -> ours */
+	uint32_t *ids;
+	unsigned int nids;
+	struct migd_conn *conn;
+	struct kvmmig_stream_reader *r;
+	struct kvmmig_stream_writer *w;
+	struct migd_stats *st;
+	uint64_t round_start, round_bytes0, round_zero;
+};
+
+static int fail(struct receiver *rc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct receiver *rc, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!rc->st->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(rc->st->error, sizeof(rc->st->error), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static int read_fail(struct receiver *rc, int err)
+{
+	const struct kvmmig_stream_error *e = kvmmig_stream_reader_error(rc->r);
+
+	if (err == -ECANCELED)
+		return fail(rc, err, "cancelled");
+	if (err == -ETIMEDOUT)
+		return fail(rc, err, "no data from the source for %d s: the source or "
+			    "the network is dead", rc->conn->timeout_ms / 1000);
+	if (err == -ENODATA || err == -ECONNRESET)
+		return fail(rc, err, "the source went away before the end of the "
+			    "migration: %s", e->msg);
+	return fail(rc, err, "rejected the stream: %s", e->msg);
+}
+
+static struct migd_region *lookup(struct receiver *rc, uint32_t id)
+{
+	for (unsigned int i = 0; i < rc->nids; i++)
+		if (rc->ids[i] == id)
+			return rc->by_id[i];
+	return NULL;
+}
+
+static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
+		       const struct kvmmig_stream_rec *rec)
+{
+	unsigned int n = rec->regions.count;
+	int ret;
+
+	if (n != rc->nregions)
+		return fail(rc, -ENOENT, "the source has %u regions, this side %u", n,
+			    rc->nregions);
+	rc->by_id = calloc(n, sizeof(*rc->by_id));
+	rc->ids = calloc(n, sizeof(*rc->ids));
+	if (!rc->by_id || !rc->ids)
+		return fail(rc, -ENOMEM, "out of memory");
+	for (unsigned int i = 0; i < n; i++) {
+		const struct kvmmig_stream_region *sr = &rec->regions.regions[i];
+		struct migd_region *mine = NULL;
+
+		for (unsigned int j = 0; j < rc->nregions; j++)
+			if (!strcmp(rc->regions[j].name, sr->name))
+				mine = &rc->regions[j];
+		if (!mine)
+			return fail(rc, -ENOENT, "the source's region \"%s\" has no "
+				    "destination here (name one NAME=PATH)", sr->name);
+		if (mine->page_size != hdr->page_size)
+			return fail(rc, -EINVAL, "region \"%s\": page size %" PRIu32
+				    ", the source's is %" PRIu32, sr->name,
+				    mine->page_size, hdr->page_size);
+		ret = mine->ops->prepare(mine, sr->npages);
+		if (ret)
+			return fail(rc, ret, "region \"%s\" (%s, %" PRIu64 " bytes): %s",
+				    sr->name, mine->path, sr->size, strerror(-ret));
+		mine->id = sr->id;
+		rc->by_id[i] = mine;
+		rc->ids[i] = sr->id;
+		rc->nids++;
+		rc->st->mem_pages += sr->npages;
+		pr_debug("region \"%s\": %" PRIu64 " bytes into %s", sr->name, sr->size,
+			 mine->path);
+	}
+	return 0;
+}
+
+/* Answers with our view of the regions: the source compares it with its own. */
+static int send_return_regions(struct receiver *rc, const struct kvmmig_stream_hdr *fwd,
+			       const struct kvmmig_stream_rec *rec)
+{
+	struct kvmmig_stream_sink sink;
+	struct kvmmig_stream_hdr hdr;
+	struct kvmmig_stream_region *regs;
+	unsigned int n = rec->regions.count;
+	int ret;
+
+	migd_stream_hdr_init(&hdr, fwd->page_size);
+	hdr.flags = KVMMIG_STREAM_F_RETURN;
+	memcpy(hdr.migration_id, fwd->migration_id, 16);
+	migd_conn_sink(rc->conn, &sink);
+	ret = kvmmig_stream_writer_new(&rc->w, &sink, &hdr, NULL);
+	if (ret)
+		return fail(rc, ret, "starting the return stream: %s", strerror(-ret));
+	regs = calloc(n, sizeof(*regs));
+	if (!regs)
+		return fail(rc, -ENOMEM, "out of memory");
+	for (unsigned int i = 0; i < n; i++) {
+		struct migd_region *mine = rc->by_id[i];
+
+		regs[i].id = rc->ids[i];
+		regs[i].size = mine->npages * mine->page_size;
+		regs[i].page_size = mine->page_size;
+		snprintf(regs[i].name, sizeof(regs[i].name), "%s", mine->name);
+	}
+	ret = kvmmig_stream_write_regions(rc->w, regs, n);
+	free(regs);
+	if (!ret)
+		ret = kvmmig_stream_writer_flush(rc->w);
+	if (ret)
+		return fail(rc, ret, "answering the source: %s",
+			    kvmmig_stream_writer_error(rc->w)->msg);
+	return 0;
+}
+
+static int store_pages(struct receiver *rc, const struct kvmmig_stream_rec *rec)
+{
+	struct migd_region *r = lookup(rc, rec->pages.region->id);
+	struct kvmmig_stream_page_iter it;
+	struct kvmmig_stream_page pg;
+	uint64_t first = 0, n = 0;
+	const uint8_t *data = NULL;
+	bool zero = false, have = false;
+	int ret = 0;
+
+	if (!r)
+		return fail(rc, -ENOENT, "no region %" PRIu32, rec->pages.region->id);
+	/* Coalesce runs of consecutive pages that are all zero or all adjacent. */
+	kvmmig_stream_page_iter_init(&it, rec);
+	for (;;) {
+		bool more = kvmmig_stream_page_iter_next(&it, &pg);
+
+		if (have && more && pg.index == first + n && !pg.data == zero &&
+		    (zero || pg.data == data + n * r->page_size)) {
+			n++;
+			continue;
+		}
+		if (have) {
+			ret = r->ops->write_pages(r, first, n, zero ? NULL : data);
+			if (ret)
+				return fail(rc, ret, "writing pages %" PRIu64 "-%" PRIu64
+					    " of %s: %s", first, first + n - 1, r->path,
+					    strerror(-ret));
+		}
+		if (!more)
+			break;
+		have = true;
+		first = pg.index;
+		n = 1;
+		zero = !pg.data;
+		data = pg.data;
+	}
+	rc->st->pages += rec->pages.count;
+	rc->st->zero_pages += rec->pages.zero;
+	rc->st->round_done += rec->pages.count;
+	rc->round_zero += rec->pages.zero;
+	return 0;
+}
+
+static void round_end(struct receiver *rc)
+{
+	if (!rc->st->round)
+		return;
+	migd_stats_round_done(rc->st, rc->round_start,
+			      rc->st->bytes - rc->round_bytes0, rc->round_zero);
+	pr_info("round %" PRIu32 "%s: %" PRIu64 " pages (%" PRIu64 " zero)",
+		rc->st->round, rc->st->stopped ? " (stopped)" : "", rc->st->round_done,
+		rc->round_zero);
+}
+
+static int run(struct receiver *rc, const struct migd_recv_opts *o)
+{
+	struct kvmmig_stream_reader_opts ro = {
+		.mode = KVMMIG_STREAM_FORWARD,
+		.track_pages = RECV_TRACK_PAGES,
+	};
+	struct kvmmig_stream_source src;
+	struct kvmmig_stream_hdr hdr;
+	struct kvmmig_stream_rec rec;
+	int ret;
+
+	migd_conn_source(rc->conn, &src);
+	ret = kvmmig_stream_reader_new(&rc->r, &src, &ro);
+	if (ret)
+		return fail(rc, ret, "%s", strerror(-ret));
+	ret = kvmmig_stream_read_header(rc->r, &hdr);
+	if (ret)
+		return read_fail(rc, ret);
+	rc->st->page_size = hdr.page_size;
+	migd_progress_start(rc->st, o->progress);
+
+	while ((ret = kvmmig_stream_read_next(rc->r, &rec)) > 0) {
+		rc->st->bytes = kvmmig_stream_reader_offset(rc->r);
+		ret = 0;
+		switch (rec.type) {
+		case KVMMIG_REC_REGIONS:
+			ret = map_regions(rc, &hdr, &rec);
+			if (!ret)
+				ret = send_return_regions(rc, &hdr, &rec);
+			break;
+		case KVMMIG_REC_ROUND:
+			round_end(rc);
+			rc->st->round = rec.round.round;
+			rc->st->stopped = rec.round.flags & KVMMIG_ROUND_F_STOPPED;
+			rc->st->round_planned = rec.round.dirty_pages;
+			rc->st->round_done = 0;
+			rc->round_zero = 0;
+			rc->round_start = migd_now_ns();
+			rc->round_bytes0 = rc->st->bytes;
+			break;
+		case KVMMIG_REC_PAGE_DATA:
+			ret = store_pages(rc, &rec);
+			break;
+		case KVMMIG_REC_STATE:
+			/* No VMM to hand it to until sessions exist. */
+			pr_debug("ignoring a STATE record (kind %" PRIu32 ")",
+				 rec.state.desc.kind);
+			break;
+		case KVMMIG_REC_DISCARD:
+		case KVMMIG_REC_POSTCOPY:
+			ret = fail(rc, -EOPNOTSUPP, "the source switched to post-copy, "
+				   "which this migd does not support yet");
+			break;
+		case KVMMIG_REC_END:
+			round_end(rc);
+			break;
+		default:
+			pr_debug("skipping an optional record 0x%08" PRIx32, rec.type);
+			break;
+		}
+		if (ret)
+			return ret;
+		migd_progress_update(rc->st, false);
+	}
+	if (ret < 0)
+		return read_fail(rc, ret);
+	rc->st->bytes = kvmmig_stream_reader_offset(rc->r);
+
+	/* All checked and complete: now, and only now, the pages count. */
+	for (unsigned int i = 0; i < rc->nregions; i++) {
+		struct migd_region *r = &rc->regions[i];
+
+		ret = r->ops->commit(r);
+		if (ret)
+			return fail(rc, ret, "committing %s: %s", r->path, strerror(-ret));
+	}
+	ret = kvmmig_stream_write_end(rc->w);
+	if (ret)
+		pr_warn("the migration is complete here, but confirming it to the "
+			"source failed: %s", kvmmig_stream_writer_error(rc->w)->msg);
+	migd_conn_shutdown_write(rc->conn);
+	return 0;
+}
+
+int migd_precopy_recv(struct migd_region *regions, unsigned int nregions,
+		      struct migd_conn *conn, const struct migd_recv_opts *opts,
+		      struct migd_stats *st)
+{
+	struct receiver rc = {
+		.regions = regions,
+		.nregions = nregions,
+		.conn = conn,
+		.st = st,
+	};
+	int ret;
+
+	st->source = false;
+	st->start_ns = migd_now_ns();
+	ret = run(&rc, opts);
+	migd_progress_stop();
+	if (ret) {
+		for (unsigned int i = 0; i < nregions; i++)
+			regions[i].ops->discard(&regions[i]);
+	}
+	st->end_ns = migd_now_ns();
+	st->ok = !ret;
+	free(rc.by_id);
+	free(rc.ids);
+	kvmmig_stream_reader_free(rc.r);
+	kvmmig_stream_writer_free(rc.w);
+	return ret;
+}

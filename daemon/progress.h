@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a person sees: the counters of one migration, a live progress line
+ * on a terminal, and the summary (text or JSON) at the end.
+ */
+#ifndef MIGD_PROGRESS_H
+#define MIGD_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy.h"
+
+#define MIGD_MAX_ROUND_STATS	1024
+
+struct migd_round_stat {
+	uint32_t round;
+	bool stopped;
+	uint64_t pages;		/* zero pages included */
+	uint64_t zero_pages;
+	uint64_t bytes;		/* stream bytes */
+	uint64_t ns;
+	uint64_t dirty_rate;	/* pages/s dirtied while it was sent */
+};
+
+struct migd_stats {
+	bool source;
+	const char *peer;
+	uint32_t page_size;
+	uint64_t mem_pages;
+
+	uint64_t start_ns, end_ns;
+	uint64_t pause_ns, downtime_ns;	/* downtime_ns 0 until known */
+	uint64_t bytes;			/* stream bytes so far */
+	uint64_t pages, zero_pages;
+
+	/* The round in flight. */
+	uint32_t round;
+	bool stopped;
+	uint64_t round_planned;
+	uint64_t round_done;
+	uint64_t dirty_rate;
+
+	struct migd_round_stat rounds[MIGD_MAX_ROUND_STATS];
+	uint32_t nrounds;		/* finished rounds recorded */
+
+	enum migd_stop_reason stop_reason;
+	uint64_t est_downtime_ns;
+	uint64_t target_downtime_ns;
+	bool ok;
+	char error[512];
+};
+
+/* Starts the live line if @enable and stderr is a terminal. */
+void migd_progress_start(struct migd_stats *s, bool enable);
+/* Redraws at most every 200 ms unless @force. */
+void migd_progress_update(struct migd_stats *s, bool force);
+/* Clears the line for good. */
+void migd_progress_stop(void);
+
+/* Records a finished round (the counters of round_* and the clock). */
+void migd_stats_round_done(struct migd_stats *s, uint64_t round_start_ns,
+			   uint64_t round_bytes, uint64_t round_zero);
+
+void migd_print_summary(FILE *out, const struct migd_stats *s);
+void migd_print_json(FILE *out, const struct migd_stats *s);
+
+#endif /* MIGD_PROGRESS_H */

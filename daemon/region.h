@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The region backend interface: what the migration engine needs from
+ * guest memory on either side.  A backend is a file (backend_file.c) or,
+ * later, a kvmmig region fd.  Every call returns 0 or -errno.
+ *
+ * Page indices count pages of the region's page_size from its start.
+ */
+#ifndef MIGD_REGION_H
+#define MIGD_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+struct migd_region;
+
+struct migd_region_ops {
+	/* Source: start logging writes; pages written from now on are dirty. */
+	int (*track_start)(struct migd_region *r);
+	void (*track_stop)(struct migd_region *r);
+	/*
+	 * Source: OR the pages written since the last harvest in
+	 * [first, first + n) into @bitmap (bit i = page first + i, LSB
+	 * first in 64-bit words) and re-arm them; *nr_dirty is the number
+	 * of bits this call set.  @first is a multiple of 64.
+	 */
+	int (*harvest)(struct migd_region *r, uint64_t first, uint64_t n,
+		       uint64_t *bitmap, uint64_t *nr_dirty);
+	/* Source: copy pages [first, first + n) into @buf. */
+	int (*read_pages)(struct migd_region *r, uint64_t first, uint64_t n,
+			  void *buf);
+
+	/* Destination: set the size; called once, before any page. */
+	int (*prepare)(struct migd_region *r, uint64_t npages);
+	/* Destination: store pages [first, first + n); @buf NULL means zero. */
+	int (*write_pages)(struct migd_region *r, uint64_t first, uint64_t n,
+			   const void *buf);
+	/* Destination: make everything written durable and visible. */
+	int (*commit)(struct migd_region *r);
+	/* Destination: throw away everything written; nothing is left. */
+	void (*discard)(struct migd_region *r);
+
+	void (*close)(struct migd_region *r);
+};
+
+struct migd_region {
+	const struct migd_region_ops *ops;
+	char name[KVMMIG_STREAM_REGION_NAME_LEN];
+	uint32_t id;		/* in the stream */
+	uint32_t page_size;
+	uint64_t npages;	/* 0 on a destination until prepare() */
+	const char *path;	/* for messages */
+	void *priv;
+};
+
+/*
+ * Control of the VM that owns the regions, on the source.  pause() stops
+ * the guest so that the final harvest is final; resume() lets it run again
+ * on the source after a failed migration.  NULL members are no-ops (a
+ * memory image that nothing writes).
+ */
+struct migd_vm_ops {
+	int (*pause)(void *opaque, int timeout_ms);
+	void (*resume)(void *opaque);
+	/* The destination has the VM: the source copy is stale now. */
+	void (*handed_over)(void *opaque);
+	void *opaque;
+};
+
+#endif /* MIGD_REGION_H */
