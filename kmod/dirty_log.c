@@ -4,12 +4,13 @@
  *
  * A write fault sets the page's bit (region.c).  A harvest takes bitmap
  * words with xchg(), copies them to user space, then re-arms exactly the
- * reported pages: folio_lock() + folio_mkclean() write-protects every PTE
- * of the page through the reverse map, and the MMU notifier that comes with
- * it makes KVM drop its NPT/EPT entry, so the next write faults again.  The
- * cost follows the number of dirty pages, not the region size.  The only
- * lock taken is one folio lock at a time; between batches the harvester
- * reschedules, so a vCPU faulting on the region waits for at most one page.
+ * reported pages in batches: each page's folio lock is taken and dropped
+ * (waiting out a write fault in flight), then runs of nearby dirty pages
+ * are write-protected in every mapping through the file's reverse map,
+ * with one MMU-notifier call (which makes KVM drop its NPT/EPT entries)
+ * and one TLB flush per run.  The next write faults again.  The cost
+ * follows the number of dirty pages, not the region size; no lock is held
+ * across batches and the harvester reschedules between them.
  */
 
 #include <linux/bitmap.h>
@@ -53,28 +54,12 @@ static void kvmmig_stat_max(atomic64_t *max, s64 val)
 		;
 }
 
-/* Write-protect every mapping of page @index, so its next write faults. */
-static void kvmmig_rearm_page(struct kvmmig_region *region, pgoff_t index)
-{
-	struct kvmmig_dirty_log *log = &region->log;
-	struct folio *folio;
-	u64 start;
-
-	/* Absent: reported by INITIALLY_SET, never touched, nothing mapped. */
-	folio = kvmmig_lock_folio(region->mapping, index);
-	if (!folio)
-		return;
-	start = ktime_get_ns();
-	folio_mkclean(folio);
-	/* A device may write it behind the MMU's back: keep reporting it. */
-	if (folio_maybe_dma_pinned(folio)) {
-		set_bit(index, log->bitmap);
-		atomic64_inc(&log->pinned_reported);
-	}
-	kvmmig_stat_max(&log->rearm_ns_max, ktime_get_ns() - start);
-	folio_unlock(folio);
-	folio_put(folio);
-}
+/*
+ * Dirty pages closer than this are write-protected by one range call; the
+ * clean pages between them lose their secondary-MMU (KVM) mappings too,
+ * which costs the guest a read fault each, so the gap stays small.
+ */
+#define KVMMIG_REARM_GAP	32
 
 struct kvmmig_batch {
 	u32 size;
@@ -96,27 +81,110 @@ static void kvmmig_batch_end(struct kvmmig_dirty_log *log,
 	b->done = 0;
 }
 
-/* Re-arm the pages of @words (taken from bitmap word @w0 on), in batches. */
+/*
+ * First step of re-arming page @index.  Taking the folio lock waits for a
+ * write fault that set the bit before the harvest took it: such a fault
+ * holds the lock from ->page_mkwrite until its PTE is writable, so once we
+ * own the lock that PTE exists and the write-protection below catches it.
+ * Without the range helpers, this step write-protects the page itself.
+ */
+static void kvmmig_rearm_page(struct kvmmig_region *region, pgoff_t index)
+{
+	struct kvmmig_dirty_log *log = &region->log;
+	struct folio *folio;
+	u64 start;
+
+	/* Absent: reported by INITIALLY_SET, never touched, nothing mapped. */
+	folio = kvmmig_lock_folio(region->mapping, index);
+	if (!folio)
+		return;
+	start = ktime_get_ns();
+#ifndef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
+	folio_mkclean(folio);
+#endif
+	/* A device may write it behind the MMU's back: keep reporting it. */
+	if (folio_maybe_dma_pinned(folio)) {
+		set_bit(index, log->bitmap);
+		atomic64_inc(&log->pinned_reported);
+	}
+	kvmmig_stat_max(&log->rearm_ns_max, ktime_get_ns() - start);
+	folio_unlock(folio);
+	folio_put(folio);
+}
+
+#ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
+/* Write-protect [first, last] in every mapping: one notifier call, one flush. */
+static void kvmmig_wrprotect_range(struct kvmmig_region *region,
+				   pgoff_t first, pgoff_t last)
+{
+	u64 start = ktime_get_ns();
+
+	wp_shared_mapping_range(region->mapping, first, last - first + 1);
+	kvmmig_stat_max(&region->log.rearm_ns_max, ktime_get_ns() - start);
+}
+
+/* Write-protect the set bits of @words in [from, to), gap-merged runs. */
+static void kvmmig_wrprotect_bits(struct kvmmig_region *region,
+				  const unsigned long *words, unsigned long w0,
+				  unsigned long from, unsigned long to)
+{
+	unsigned long bit, first = 0, last = 0;
+	bool open = false;
+
+	for_each_set_bit_from(from, words, to) {
+		bit = from;
+		if (open && bit - last > KVMMIG_REARM_GAP + 1) {
+			kvmmig_wrprotect_range(region, w0 * BITS_PER_LONG + first,
+					       w0 * BITS_PER_LONG + last);
+			open = false;
+		}
+		if (!open)
+			first = bit;
+		last = bit;
+		open = true;
+	}
+	if (open)
+		kvmmig_wrprotect_range(region, w0 * BITS_PER_LONG + first,
+				       w0 * BITS_PER_LONG + last);
+}
+#else
+static void kvmmig_wrprotect_bits(struct kvmmig_region *region,
+				  const unsigned long *words, unsigned long w0,
+				  unsigned long from, unsigned long to)
+{
+}
+#endif
+
+/*
+ * Re-arm the pages of @words (taken from bitmap word @w0 on) in batches of
+ * batch_pages pages: lock-step every page, then write-protect the batch's
+ * runs, then reschedule.  No lock is held from one batch to the next.
+ */
 static void kvmmig_rearm_words(struct kvmmig_region *region,
 			       const unsigned long *words, unsigned long nwords,
 			       unsigned long w0)
 {
 	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_batch b = { .size = READ_ONCE(log->batch_pages) };
-	unsigned long i, bit;
+	unsigned long nbits = nwords * BITS_PER_LONG;
+	unsigned long bit, from = 0;
 
-	for (i = 0; i < nwords; i++) {
-		for_each_set_bit(bit, &words[i], BITS_PER_LONG) {
-			if (!b.done)
-				b.start = ktime_get_ns();
-			kvmmig_rearm_page(region, (w0 + i) * BITS_PER_LONG + bit);
-			if (++b.done == b.size) {
-				kvmmig_batch_end(log, &b);
-				cond_resched();
-			}
+	for_each_set_bit(bit, words, nbits) {
+		if (!b.done) {
+			b.start = ktime_get_ns();
+			from = bit;
+		}
+		kvmmig_rearm_page(region, w0 * BITS_PER_LONG + bit);
+		if (++b.done == b.size) {
+			kvmmig_wrprotect_bits(region, words, w0, from, bit + 1);
+			kvmmig_batch_end(log, &b);
+			cond_resched();
 		}
 	}
-	kvmmig_batch_end(log, &b);
+	if (b.done) {
+		kvmmig_wrprotect_bits(region, words, w0, from, nbits);
+		kvmmig_batch_end(log, &b);
+	}
 }
 
 /*
@@ -328,8 +396,8 @@ static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
 
 	if (get_user(flags, (u32 __user *)argp))
 		return -EFAULT;
-	if (flags)
-		return -EINVAL;
+	if (flags & ~KVMMIG_DIRTY_LOG_STATS_FLAGS_ALL)
+		return -EOPNOTSUPP;
 
 	memset(&s, 0, sizeof(s));
 	s.state = READ_ONCE(log->enabled) ? KVMMIG_DIRTY_LOG_STATE_ENABLED : 0;
@@ -345,6 +413,12 @@ static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
 	s.harvest_ns_total = atomic64_read(&log->harvest_ns_total);
 	s.harvest_ns_max = atomic64_read(&log->harvest_ns_max);
 	s.rearm_ns_max = atomic64_read(&log->rearm_ns_max);
+	if (flags & KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX) {
+		/* A maximum racing with this reset may be lost: harmless. */
+		atomic64_set(&log->batch_ns_max, 0);
+		atomic64_set(&log->harvest_ns_max, 0);
+		atomic64_set(&log->rearm_ns_max, 0);
+	}
 	if (copy_to_user(argp, &s, sizeof(s)))
 		return -EFAULT;
 	return 0;

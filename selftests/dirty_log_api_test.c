@@ -386,14 +386,34 @@ TEST_F(log, stats_bad_pointer_is_efault)
 	EXPECT_EQ(EFAULT, errno);
 }
 
-TEST_F(log, stats_nonzero_flags_is_einval)
+TEST_F(log, stats_unknown_flags_are_eopnotsupp)
 {
 	struct kvmmig_dirty_log_stats st;
 
 	memset(&st, 0, sizeof(st));
-	st.flags = 1;
+	st.flags = 1U << 1;
 	EXPECT_EQ(-1, ioctl(self->fd, KVMMIG_DIRTY_LOG_STATS, &st));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(log, stats_reset_max_zeroes_the_maxima_only)
+{
+	struct kvmmig_dirty_log_stats st;
+
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, 0, 0, 0));
+	memset(self->mem, 1, SIZE);
+	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	memset(&st, 0, sizeof(st));
+	st.flags = KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX;
+	ASSERT_EQ(0, ioctl(self->fd, KVMMIG_DIRTY_LOG_STATS, &st));
+	EXPECT_LT(0, st.harvest_ns_max);
+	EXPECT_LT(0, st.batch_ns_max);
+	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
+	EXPECT_EQ(0, st.harvest_ns_max);
+	EXPECT_EQ(0, st.batch_ns_max);
+	EXPECT_EQ(0, st.rearm_ns_max);
+	EXPECT_LT(0, st.harvest_ns_total);
+	EXPECT_EQ(1, st.harvests);
 }
 
 TEST_F(log, wrong_size_ioctls_are_enotty)

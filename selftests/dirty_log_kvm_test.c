@@ -431,6 +431,12 @@ static void *harvester_main(void *arg)
 			h->seen[i] |= bitmap[i];
 		h->harvests++;
 		h->reported += n;
+		/*
+		 * A harvester that never pauses can starve a vCPU: its write
+		 * fault sets the bit before KVM installs the mapping, the
+		 * next harvest re-arms the page, and KVM retries the fault.
+		 */
+		usleep(200);
 	}
 	return NULL;
 }

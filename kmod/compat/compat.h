@@ -38,4 +38,14 @@ static inline struct folio *kvmmig_lock_folio(struct address_space *mapping,
 #define kvmmig_splice_read	generic_file_splice_read
 #endif
 
+/*
+ * wp_shared_mapping_range() and clean_record_shared_mapping_range() write-
+ * protect or clean a range of a file in every mm with one MMU-notifier call
+ * and one TLB flush per mapping; built with CONFIG_MAPPING_DIRTY_HELPERS
+ * (Debian's 6.1 and 6.12 have it).
+ */
+#if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
+#define KVMMIG_HAVE_MAPPING_DIRTY_HELPERS 1
+#endif
+
 #endif /* _KVMMIG_COMPAT_H */

@@ -80,3 +80,15 @@ GUEST_PROGRAM(guest_dirty_loop,
 	"	jnz 2b\n"
 	"	outb %al, $0x10\n"
 	"	jmp 1b\n");
+
+/*
+ * guest_write_stride: store %eax at %ebx, %ebx + %edx, ... (%ecx stores),
+ * then "out" to VMM_PORT_DONE and halt.
+ */
+GUEST_PROGRAM(guest_write_stride,
+	"	jecxz 2f\n"
+	"1:	movl %eax, (%ebx)\n"
+	"	addl %edx, %ebx\n"
+	"	loop 1b\n"
+	"2:	hlt\n"
+	"	jmp 2b\n");

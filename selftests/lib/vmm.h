@@ -111,5 +111,6 @@ extern const struct vmm_program guest_fill;
 extern const struct vmm_program guest_write_list;
 extern const struct vmm_program guest_read_list;
 extern const struct vmm_program guest_dirty_loop;
+extern const struct vmm_program guest_write_stride;
 
 #endif /* _KVMMIG_SELFTEST_VMM_H */

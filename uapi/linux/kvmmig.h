@@ -179,12 +179,16 @@ struct kvmmig_dirty_log_harvest {
  */
 #define KVMMIG_DIRTY_LOG_HARVEST _IOWR(KVMMIG_IOCTL_TYPE, 0x12, struct kvmmig_dirty_log_harvest)
 
+/* struct kvmmig_dirty_log_stats.flags */
+#define KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX	(1U << 0)	/* zero the _max fields after reading */
+#define KVMMIG_DIRTY_LOG_STATS_FLAGS_ALL	KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX
+
 /* struct kvmmig_dirty_log_stats.state */
 #define KVMMIG_DIRTY_LOG_STATE_ENABLED	(1U << 0)
 
 /**
  * struct kvmmig_dirty_log_stats - argument of KVMMIG_DIRTY_LOG_STATS
- * @flags: in, must be zero
+ * @flags: in, KVMMIG_DIRTY_LOG_STATS_F_*
  * @state: out, KVMMIG_DIRTY_LOG_STATE_*
  * @mode: out, KVMMIG_DIRTY_MODE_* of the current or last log
  * @batch_pages: out, batch size in use
@@ -197,8 +201,9 @@ struct kvmmig_dirty_log_harvest {
  * @batch_ns_max: out, longest single batch
  * @harvest_ns_total: out, time spent in harvests
  * @harvest_ns_max: out, longest harvest
- * @rearm_ns_max: out, longest re-arm of one page, the longest time a
- *	harvest held a lock (that page's folio lock) a fault could wait for
+ * @rearm_ns_max: out, longest single re-arm step (one page's folio lock,
+ *	or one range write-protection with its MMU-notifier call): the
+ *	longest a fault on the region can wait for a harvest
  * @reserved: out, zero
  */
 struct kvmmig_dirty_log_stats {
@@ -221,7 +226,8 @@ struct kvmmig_dirty_log_stats {
 
 /*
  * KVMMIG_DIRTY_LOG_STATS - counters of the region's dirty log since the
- * region was created.  Errors: EFAULT, EINVAL (flags not zero).
+ * region was created (the _max fields since the last RESET_MAX).
+ * Errors: EFAULT, EOPNOTSUPP (unknown flags).
  */
 #define KVMMIG_DIRTY_LOG_STATS	_IOWR(KVMMIG_IOCTL_TYPE, 0x13, struct kvmmig_dirty_log_stats)
 
