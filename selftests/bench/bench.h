@@ -60,6 +60,8 @@ extern const struct bench_method bench_kvm_methods[];
 extern const int bench_nr_kvm_methods;
 extern const struct bench_method bench_host_methods[];
 extern const int bench_nr_host_methods;
+extern const struct bench_method bench_kvmmig_methods[];
+extern const int bench_nr_kvmmig_methods;
 
 uint64_t bench_now_ns(void);
 

@@ -125,8 +125,13 @@ static int ctx_init(struct bench_ctx *ctx, const struct bench_method *m,
 	ctx->npages = size / VMM_PAGE_SIZE;
 	ctx->bitmap = calloc((ctx->npages + 63) / 64, 8);
 	ctx->mem = m->map ? m->map(ctx, size) : map_anon(size);
+	if (!ctx->mem && (errno == ENOENT || errno == ENOTTY || errno == ENODEV)) {
+		free(ctx->bitmap);
+		return -EOPNOTSUPP;	/* no kvmmig on this kernel */
+	}
 	if (!ctx->bitmap || !ctx->mem)
-		vmm_die("%s: no memory for %zu MiB", m->name, size >> 20);
+		vmm_die("%s: no memory for %zu MiB: %s", m->name, size >> 20,
+			strerror(errno));
 
 	if (m->guest) {
 		vmm_create(&ctx->vm, ctx->mem, size, 0);
@@ -204,15 +209,14 @@ static void do_pass(struct bench_ctx *ctx, uint32_t stride, uint32_t pass)
 }
 
 static int measure_harvest(const struct bench_method *m, size_t size,
-			   int pct, struct result *r)
+			   uint32_t stride, struct result *r)
 {
-	uint32_t stride = 100 / pct;
 	struct bench_ctx ctx;
 	uint64_t t0, dirty;
 
 	r->method = m->name;
 	r->size_mib = size >> 20;
-	r->pct = pct;
+	r->pct = 100 / stride;
 	r->expected = (size - BENCH_DATA_GPA) / VMM_PAGE_SIZE / stride;
 	r->supported = !ctx_init(&ctx, m, size, stride);
 	if (!r->supported)
@@ -400,6 +404,38 @@ static void print_result(const struct result *r, uint64_t best_peer_ns)
 	       per_page, (unsigned long)r->pass_ns);
 }
 
+#define SCALING_PAGES	2000
+
+static uint32_t scaling_stride(size_t size)
+{
+	return (size - BENCH_DATA_GPA) / VMM_PAGE_SIZE / SCALING_PAGES;
+}
+
+/*
+ * One row of the harvest table: every method on one size and stride.  A
+ * kvmmig method's ratio is to the best peer with the same kind of writer.
+ */
+static void harvest_row(const struct bench_method **methods, int nmethods,
+			size_t size, uint32_t stride, struct result *results)
+{
+	uint64_t best[2] = { 0, 0 };
+	struct result *r;
+	int i;
+
+	for (i = 0; i < nmethods; i++) {
+		r = &results[i];
+		if (measure_harvest(methods[i], size, stride, r))
+			continue;
+		if (methods[i]->peer && strcmp(r->method, "untracked") &&
+		    (!best[methods[i]->guest] || r->harvest_ns < best[methods[i]->guest]))
+			best[methods[i]->guest] = r->harvest_ns;
+	}
+	for (i = 0; i < nmethods; i++)
+		print_result(&results[i],
+			     methods[i]->peer ? 0 : best[methods[i]->guest]);
+	fflush(stdout);
+}
+
 static int parse_list(const char *s, int *out, int max)
 {
 	int n = 0;
@@ -481,6 +517,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < bench_nr_kvm_methods; i++)
 		if (listed(only, bench_kvm_methods[i].name))
 			methods[nmethods++] = &bench_kvm_methods[i];
+	for (i = 0; i < bench_nr_kvmmig_methods; i++)
+		if (listed(only, bench_kvmmig_methods[i].name))
+			methods[nmethods++] = &bench_kvmmig_methods[i];
 	for (i = 0; i < bench_nr_host_methods; i++)
 		if (listed(only, bench_host_methods[i].name))
 			methods[nmethods++] = &bench_host_methods[i];
@@ -488,31 +527,30 @@ int main(int argc, char **argv)
 	printf("%-26s %6s %5s %8s %8s %12s %10s %12s %6s\n", "method", "MiB",
 	       "dirty", "pages", "reported", "harvest ms", "ns/page",
 	       "write ms", "/peer");
-	for (s = 0; s < nsizes; s++) {
-		for (p = 0; p < npcts; p++) {
-			uint64_t best = 0;
+	for (s = 0; s < nsizes; s++)
+		for (p = 0; p < npcts; p++)
+			harvest_row(methods, nmethods, (size_t)sizes[s] << 20,
+				    100 / pcts[p], results[s][p]);
 
-			for (i = 0; i < nmethods; i++) {
-				struct result *r = &results[s][p][i];
-
-				if (measure_harvest(methods[i], (size_t)sizes[s] << 20,
-						    pcts[p], r))
-					continue;
-				if (methods[i]->peer && strcmp(r->method, "untracked") &&
-				    (!best || r->harvest_ns < best))
-					best = r->harvest_ns;
-			}
-			for (i = 0; i < nmethods; i++)
-				print_result(&results[s][p][i],
-					     methods[i]->peer ? 0 : best);
-			fflush(stdout);
-		}
+	/*
+	 * Scaling: the same SCALING_PAGES dirty pages in the smallest and the
+	 * largest region; an O(dirty) harvest costs the same in both.
+	 */
+	if (nsizes > 1) {
+		printf("\nscaling: %d dirty pages in %d MiB and in %d MiB\n",
+		       SCALING_PAGES, sizes[0], sizes[nsizes - 1]);
+		for (s = 0; s < nsizes; s += nsizes - 1)
+			harvest_row(methods, nmethods, (size_t)sizes[s] << 20,
+				    scaling_stride((size_t)sizes[s] << 20),
+				    results[s][0]);
 	}
 
 	if (stall) {
-		printf("\n%-26s %6s %14s %12s\n", "method", "MiB",
-		       "max stall us", "harvest ms");
+		printf("\n%-26s %6s %14s %12s %8s\n", "method", "MiB",
+		       "max stall us", "harvest ms", "/get-log");
 		for (s = 0; s < nsizes; s++) {
+			int64_t get_log_gap = 0;
+
 			for (i = 0; i < nmethods; i++) {
 				uint64_t harvest_ns;
 				int64_t gap;
@@ -524,8 +562,13 @@ int main(int argc, char **argv)
 					       methods[i]->name, sizes[s]);
 					continue;
 				}
-				printf("%-26s %6d %14.1f %12.3f\n", methods[i]->name,
+				if (!strcmp(methods[i]->name, "kvm-get-dirty-log"))
+					get_log_gap = gap;
+				printf("%-26s %6d %14.1f %12.3f", methods[i]->name,
 				       sizes[s], gap / 1e3, harvest_ns / 1e6);
+				if (!methods[i]->peer && methods[i]->guest && get_log_gap)
+					printf(" %8.2f", (double)gap / get_log_gap);
+				printf("\n");
 				printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
 				       "\"region_mib\":%d,\"max_gap_ns\":%lu,"
 				       "\"harvest_ns\":%lu}\n", methods[i]->name,
