@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -219,6 +220,38 @@ TEST_F(region, mapping_and_pread_pwrite_see_the_same_bytes)
 	munmap(mem, SIZE);
 	close(fd);
 	ASSERT_EQ(before, pages_now());
+}
+
+TEST_F(region, sendfile_and_splice_read_the_pages)
+{
+	int fd = __kvmmig_create_region(self->dev, &self->args);
+	char buf[2 * PAGE], out[2 * PAGE];
+	int pipefd[2], tmp;
+	off_t off = PAGE;
+
+	ASSERT_LE(0, fd);
+	memset(buf, 0x3c, PAGE);
+	memset(buf + PAGE, 0, PAGE);	/* the second page is never touched */
+	ASSERT_EQ(PAGE, pwrite(fd, buf, PAGE, PAGE));
+
+	/* sendfile() to a regular file, then read that back. */
+	tmp = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	ASSERT_LE(0, tmp);
+	ASSERT_EQ(2 * PAGE, sendfile(tmp, fd, &off, 2 * PAGE));
+	ASSERT_EQ(3 * PAGE, off);
+	ASSERT_EQ(2 * PAGE, pread(tmp, out, sizeof(out), 0));
+	ASSERT_EQ(0, memcmp(buf, out, sizeof(out)));
+	close(tmp);
+
+	/* splice() into a pipe. */
+	ASSERT_EQ(0, pipe(pipefd));
+	off = PAGE;
+	ASSERT_EQ(PAGE, splice(fd, &off, pipefd[1], NULL, PAGE, 0));
+	ASSERT_EQ(PAGE, read(pipefd[0], out, PAGE));
+	ASSERT_EQ(0, memcmp(buf, out, PAGE));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(fd);
 }
 
 TEST_F(region, access_past_the_end_is_sigbus)
