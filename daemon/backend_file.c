@@ -134,9 +134,9 @@ static const struct migd_region_ops file_source_ops = {
 	.close = file_close,
 };
 
-static int vm_pause(void *opaque, int timeout_ms)
+static int vm_pause(void *opaque, int timeout_ms, int (*check)(void *arg), void *arg)
 {
-	return migd_dirtylog_pause(opaque, timeout_ms);
+	return migd_dirtylog_pause(opaque, timeout_ms, check, arg);
 }
 
 static void vm_resume(void *opaque)

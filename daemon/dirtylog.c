@@ -143,7 +143,8 @@ uint64_t migd_dirtylog_harvest(struct migd_dirtylog *log, uint64_t first,
 	return count;
 }
 
-int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms)
+int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms,
+			int (*check)(void *arg), void *arg)
 {
 	uint64_t deadline = migd_now_ns() + (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC;
 	uint32_t want = MIGD_VM_RUNNING;
@@ -159,6 +160,8 @@ int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms)
 			return 0;
 		if (migd_cancelled)
 			err = -ECANCELED;
+		else if (check && (err = check(arg)))
+			;
 		else if (migd_now_ns() >= deadline)
 			err = -ETIMEDOUT;
 		else {

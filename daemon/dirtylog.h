@@ -79,8 +79,10 @@ uint64_t migd_dirtylog_harvest(struct migd_dirtylog *log, uint64_t first,
 
 /*
  * migd side: asks the writer to pause and waits up to @timeout_ms for it;
- * -ETIMEDOUT (the request is withdrawn) or -ECANCELED.
+ * -ETIMEDOUT (the request is withdrawn), -ECANCELED, or what @check (if
+ * not NULL) returned when it returned non-zero.
  */
-int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms);
+int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms,
+			int (*check)(void *arg), void *arg);
 
 #endif /* MIGD_DIRTYLOG_H */

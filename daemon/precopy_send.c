@@ -269,6 +269,11 @@ static int wait_confirmation(struct sender *s)
 	return 0;
 }
 
+static int peer_alive(void *arg)
+{
+	return migd_conn_check_alive(arg);
+}
+
 static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 {
 	const struct migd_send_opts *o = s->opts;
@@ -342,6 +347,9 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		s->st->dirty_rate = (uint64_t)((double)dirty * MIGD_NSEC_PER_SEC /
 					       (now - last_harvest + 1));
 		last_harvest = now;
+		/* The rate at which the guest dirtied pages during that round. */
+		if (s->st->nrounds)
+			s->st->rounds[s->st->nrounds - 1].dirty_rate = s->st->dirty_rate;
 		bw = (uint64_t)((double)s->conn->bytes_out * MIGD_NSEC_PER_SEC / (now - start + 1));
 		why = migd_policy_decide(&o->policy, &ps, s->st->round,
 					 dirty * (page_size + KVMMIG_PAGE_ENTRY_SIZE), bw);
@@ -361,9 +369,12 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 
 	/* Stop-and-copy. */
 	if (vm->pause) {
-		ret = vm->pause(vm->opaque, o->pause_timeout_ms);
+		ret = vm->pause(vm->opaque, o->pause_timeout_ms, peer_alive, s->conn);
 		if (ret == -ECANCELED)
 			return fail(s, ret, "cancelled while pausing the VM");
+		if (ret == -ECONNRESET)
+			return fail(s, ret, "while pausing the VM: the destination closed "
+				    "the connection (it died; see its log)");
 		if (ret)
 			return fail(s, ret, "pausing the VM: %s", ret == -ETIMEDOUT ?
 				    "the VMM did not acknowledge in time" : strerror(-ret));
@@ -429,6 +440,10 @@ int migd_precopy_send(struct migd_region *regions, unsigned int nregions,
 			vm->resume(vm->opaque);
 			pr_info("VM resumed on the source");
 		}
+	} else if (opts->to_file) {
+		/* A save copies the VM; it does not move it. */
+		if (paused && vm->resume)
+			vm->resume(vm->opaque);
 	} else if (vm->handed_over) {
 		vm->handed_over(vm->opaque);
 	}

@@ -62,7 +62,12 @@ struct migd_region {
  * memory image that nothing writes).
  */
 struct migd_vm_ops {
-	int (*pause)(void *opaque, int timeout_ms);
+	/*
+	 * Waits up to @timeout_ms for the VM to stop, calling @check now and
+	 * then; a non-zero return from it (-errno) abandons the pause.
+	 */
+	int (*pause)(void *opaque, int timeout_ms, int (*check)(void *arg),
+		     void *arg);
 	void (*resume)(void *opaque);
 	/* The destination has the VM: the source copy is stale now. */
 	void (*handed_over)(void *opaque);

@@ -368,6 +368,15 @@ void migd_conn_source(struct migd_conn *c, struct kvmmig_stream_source *src)
 	src->opaque = c;
 }
 
+int migd_conn_check_alive(struct migd_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+
+	if (!c->is_socket || poll(&pfd, 1, 0) <= 0)
+		return 0;
+	return pfd.revents & (POLLHUP | POLLRDHUP | POLLERR) ? -ECONNRESET : 0;
+}
+
 int migd_conn_shutdown_write(struct migd_conn *c)
 {
 	if (c->is_socket && shutdown(c->fd, SHUT_WR))

@@ -46,6 +46,11 @@ void migd_conn_init(struct migd_conn *c, int fd, int timeout_ms,
 		    uint64_t rate_limit);
 void migd_conn_sink(struct migd_conn *c, struct kvmmig_stream_sink *sink);
 void migd_conn_source(struct migd_conn *c, struct kvmmig_stream_source *src);
+/*
+ * -ECONNRESET if the peer has closed or reset the connection, without
+ * waiting; for phases where it sends nothing (our pause).
+ */
+int migd_conn_check_alive(struct migd_conn *c);
 /* Half-closes a socket after the last record (END), see the format. */
 int migd_conn_shutdown_write(struct migd_conn *c);
 
