@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "backend_file.h"
+#include "backend_kvmmig.h"
+#include "hooks.h"
 #include "log.h"
 #include "migd.h"
 #include "precopy.h"
@@ -35,9 +37,10 @@ static void usage(FILE *out)
 		"HOST (port " MIGD_DEFAULT_PORT " by default), --listen receives one migration,\n"
 		"--output saves it as a stream file that \"migd verify\" checks.\n"
 		"\n"
-		"REGION is [NAME=]PATH, a memory file.  Regions are matched by NAME\n"
-		"(default ram0, ram1, ... in order).  A source file PATH may have a dirty\n"
-		"log PATH.dirty written by the VMM; without one it is taken as unchanging.\n"
+		"REGION is [NAME=]PATH, a memory file, or [NAME=]fd:N, a kvmmig region\n"
+		"fd inherited from the VMM.  Regions are matched by NAME (default ram0,\n"
+		"ram1, ... in order).  A source file PATH may have a dirty log\n"
+		"PATH.dirty written by the VMM; without one it is taken as unchanging.\n"
 		"A destination PATH appears only when the migration has completed.\n"
 		"\n"
 		"Pre-copy policy (source):\n"
@@ -45,6 +48,9 @@ static void usage(FILE *out)
 		"  -r, --max-rounds N       live rounds at most, then stop anyway (30)\n"
 		"  -b, --bwlimit MBPS       cap the sending rate, megabytes/s (none)\n"
 		"      --pause-timeout SEC  wait this long for the VMM to pause (10)\n"
+		"      --on-pause CMD       shell command that pauses the VM (exit 0: paused)\n"
+		"      --on-resume CMD      shell command that resumes it after a failure\n"
+		"      --on-handover CMD    shell command run once the destination has it\n"
 		"\n"
 		"Options:\n"
 		"  -p, --peer HOST[:PORT]   migrate to the destination on HOST\n"
@@ -70,6 +76,9 @@ enum {
 	OPT_PAUSE_TIMEOUT = 256,
 	OPT_PAGE_SIZE,
 	OPT_NO_PROGRESS,
+	OPT_ON_PAUSE,
+	OPT_ON_RESUME,
+	OPT_ON_HANDOVER,
 };
 
 struct cmdline {
@@ -78,6 +87,7 @@ struct cmdline {
 	uint64_t rate_limit;
 	int timeout_ms, pause_timeout_ms;
 	uint32_t page_size;
+	struct migd_hooks hooks;
 	bool json, progress, quiet;
 	char **region_args;
 	unsigned int nregions;
@@ -110,6 +120,9 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 		{ "timeout",       required_argument, NULL, 't' },
 		{ "pause-timeout", required_argument, NULL, OPT_PAUSE_TIMEOUT },
 		{ "page-size",     required_argument, NULL, OPT_PAGE_SIZE },
+		{ "on-pause",      required_argument, NULL, OPT_ON_PAUSE },
+		{ "on-resume",     required_argument, NULL, OPT_ON_RESUME },
+		{ "on-handover",   required_argument, NULL, OPT_ON_HANDOVER },
 		{ "json",          no_argument,       NULL, 'j' },
 		{ "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
 		{ "quiet",         no_argument,       NULL, 'q' },
@@ -168,6 +181,15 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 			}
 			c->page_size = v;
 			break;
+		case OPT_ON_PAUSE:
+			c->hooks.on_pause = optarg;
+			break;
+		case OPT_ON_RESUME:
+			c->hooks.on_resume = optarg;
+			break;
+		case OPT_ON_HANDOVER:
+			c->hooks.on_handover = optarg;
+			break;
 		case 'j':
 			c->json = true;
 			break;
@@ -196,6 +218,10 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 	if (!!c->peer + !!c->listen + !!c->output != 1) {
 		fprintf(stderr, "migd: give exactly one of --peer, --listen and --output\n"
 			"Try \"migd --help\".\n");
+		return 2;
+	}
+	if ((c->hooks.on_resume || c->hooks.on_handover) && !c->hooks.on_pause) {
+		fprintf(stderr, "migd: --on-resume and --on-handover need --on-pause\n");
 		return 2;
 	}
 	c->region_args = argv + optind;
@@ -250,6 +276,40 @@ static int region_arg(struct migd_region *r, unsigned int i, char *arg)
 	return 0;
 }
 
+/* "fd:N": a kvmmig region fd inherited from the VMM; -1 for a path. */
+static int region_fd(const char *path)
+{
+	char *end;
+	long fd;
+
+	if (strncmp(path, "fd:", 3))
+		return -1;
+	fd = strtol(path + 3, &end, 10);
+	return *end || end == path + 3 || fd < 0 || fd > 1 << 20 ? -2 : (int)fd;
+}
+
+static int open_region(struct cmdline *c, struct migd_region *r, bool source,
+		       struct migd_vm_ops *vm)
+{
+	int fd = region_fd(r->path), ret;
+
+	if (fd == -1)
+		return source ? migd_file_open_source(r, r->path, c->page_size, vm) :
+				migd_file_open_dest(r, r->path, c->page_size);
+	if (fd < 0) {
+		pr_err("%s: expected fd:N with N a file descriptor number", r->path);
+		return -EINVAL;
+	}
+	ret = source ? migd_kvmmig_open_source(r, fd) : migd_kvmmig_open_dest(r, fd);
+	if (ret)
+		pr_err("%s: %s", r->path, ret == -ENOTTY || ret == -EBADF ?
+		       "not an open kvmmig region fd" : strerror(-ret));
+	else if (source && !vm->pause)
+		pr_warn("%s: nothing pauses the VM (no --on-pause), so the last "
+			"round cannot be final", r->path);
+	return ret;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -295,10 +355,17 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 	unsigned int i;
 	int fd = -1, ret;
 
+	migd_hooks_install(&vm, &c->hooks);
 	for (i = 0; i < c->nregions; i++) {
-		ret = migd_file_open_source(&regions[i], regions[i].path, c->page_size, &vm);
+		ret = open_region(c, &regions[i], true, &vm);
 		if (ret)
 			goto out;
+		if (regions[i].page_size != regions[0].page_size) {
+			pr_err("%s: page size %" PRIu32 ", %s has %" PRIu32, regions[i].path,
+			       regions[i].page_size, regions[0].path, regions[0].page_size);
+			ret = -EINVAL;
+			goto out;
+		}
 	}
 	if (c->output) {
 		if (!strcmp(c->output, "-")) {
@@ -360,7 +427,7 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 	unsigned int i;
 
 	for (i = 0; i < c->nregions; i++) {
-		ret = migd_file_open_dest(&regions[i], regions[i].path, c->page_size);
+		ret = open_region(c, &regions[i], false, NULL);
 		if (ret)
 			goto out;
 	}

@@ -94,11 +94,18 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 		if (!mine)
 			return fail(rc, -ENOENT, "the source's region \"%s\" has no "
 				    "destination here (name one NAME=PATH)", sr->name);
+		/* A region not sized yet (a new file) takes the source's pages. */
+		if (!mine->npages)
+			mine->page_size = hdr->page_size;
 		if (mine->page_size != hdr->page_size)
 			return fail(rc, -EINVAL, "region \"%s\": page size %" PRIu32
 				    ", the source's is %" PRIu32, sr->name,
 				    mine->page_size, hdr->page_size);
 		ret = mine->ops->prepare(mine, sr->npages);
+		if (ret == -EMSGSIZE)
+			return fail(rc, ret, "region \"%s\" (%s) has %" PRIu64 " bytes, the "
+				    "source's %" PRIu64, sr->name, mine->path,
+				    mine->npages * mine->page_size, sr->size);
 		if (ret)
 			return fail(rc, ret, "region \"%s\" (%s, %" PRIu64 " bytes): %s",
 				    sr->name, mine->path, sr->size, strerror(-ret));

@@ -882,6 +882,68 @@ static void test_pause_timeout(void)
 	env_fini(&e);
 }
 
+static void write_script(const char *path, const char *body)
+{
+	FILE *f = fopen(path, "w");
+
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	fclose(f);
+	chmod(path, 0700);
+}
+
+/* --on-pause and friends: the commands run, and a failing pause aborts. */
+static void test_hooks(void)
+{
+	char pause[160], resume[160], handover[160], body[300], mark[160];
+	struct env e;
+	pid_t d, s;
+	int port;
+
+	env_init(&e);
+	make_image(e.src, 64, 11);
+	snprintf(pause, sizeof(pause), "%s/pause.sh", e.dir);
+	snprintf(resume, sizeof(resume), "%s/resume.sh", e.dir);
+	snprintf(handover, sizeof(handover), "%s/handover.sh", e.dir);
+	snprintf(mark, sizeof(mark), "%s/marks", e.dir);
+	snprintf(body, sizeof(body), "echo pause >> %s", mark);
+	write_script(pause, body);
+	snprintf(body, sizeof(body), "echo resume >> %s", mark);
+	write_script(resume, body);
+	snprintf(body, sizeof(body), "echo handover >> %s", mark);
+	write_script(handover, body);
+
+	d = start_dest(&e, &port, e.dst);
+	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s "
+		  "--on-handover %s %s", port, pause, resume, handover, e.src);
+	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 0);
+	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 0);
+	CHECK(same_files(e.src, e.dst));
+	{
+		char *m = slurp(mark);
+
+		CHECK(!strcmp(m, "pause\nhandover\n"));
+		free(m);
+	}
+	unlink(e.dst);
+	unlink(mark);
+	unlink(e.log_dst);
+
+	/* A pause command that fails: no hand-over, no resume needed. */
+	write_script(pause, "exit 3");
+	d = start_dest(&e, &port, e.dst);
+	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s "
+		  "--on-handover %s %s", port, pause, resume, handover, e.src);
+	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 1);
+	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 1);
+	CHECK(file_has(e.log_src, "failed (status 3)"));
+	CHECK(!exists(mark));
+	CHECK(!exists(e.dst));
+	unlink(pause);
+	unlink(resume);
+	unlink(handover);
+	env_fini(&e);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Hand-made peers */
 
@@ -1212,6 +1274,7 @@ static const struct {
 	T(test_dest_dies),
 	T(test_source_dies),
 	T(test_pause_timeout),
+	T(test_hooks),
 	T(test_rejected_stream),
 	T(test_region_mismatch),
 	T(test_silent_peer),
