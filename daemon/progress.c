@@ -71,7 +71,8 @@ void migd_progress_update(struct migd_stats *s, bool force)
 	if (!pl.on || (!force && now - pl.last_ns < 200 * MIGD_NSEC_PER_MSEC))
 		return;
 	pl.last_ns = now;
-	if (now - pl.sample_ns >= 500 * MIGD_NSEC_PER_MSEC) {
+	/* A short first window, so the rate shows early; then half seconds. */
+	if (now - pl.sample_ns >= (pl.mbps > 0 ? 500 : 150) * MIGD_NSEC_PER_MSEC) {
 		pl.mbps = (double)(s->bytes - pl.sample_bytes) * 1e3 / (now - pl.sample_ns);
 		pl.sample_ns = now;
 		pl.sample_bytes = s->bytes;
