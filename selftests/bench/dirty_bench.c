@@ -33,7 +33,7 @@
 struct result {
 	const char *method;
 	size_t size_mib;
-	int pct;
+	double pct;
 	uint64_t expected, reported;
 	uint64_t harvest_ns, pass_ns;
 	bool supported;
@@ -216,7 +216,7 @@ static int measure_harvest(const struct bench_method *m, size_t size,
 
 	r->method = m->name;
 	r->size_mib = size >> 20;
-	r->pct = 100 / stride;
+	r->pct = 100.0 / stride;
 	r->expected = (size - BENCH_DATA_GPA) / VMM_PAGE_SIZE / stride;
 	r->supported = !ctx_init(&ctx, m, size, stride);
 	if (!r->supported)
@@ -376,10 +376,10 @@ static bool count_ok(const struct result *r)
 static void print_result(const struct result *r, uint64_t best_peer_ns)
 {
 	if (!r->supported) {
-		printf("%-26s %6zu %4d%%   not supported by this kernel\n",
+		printf("%-26s %6zu %5.1f%%   not supported by this kernel\n",
 		       r->method, r->size_mib, r->pct);
 		printf("json: {\"figure\":\"harvest\",\"method\":\"%s\",\"region_mib\":%zu,"
-		       "\"dirty_pct\":%d,\"supported\":false}\n",
+		       "\"dirty_pct\":%.2f,\"supported\":false}\n",
 		       r->method, r->size_mib, r->pct);
 		return;
 	}
@@ -387,7 +387,7 @@ static void print_result(const struct result *r, uint64_t best_peer_ns)
 	double per_page = r->reported ? (double)r->harvest_ns / r->reported : 0;
 	bool ok = count_ok(r);
 
-	printf("%-26s %6zu %4d%% %8lu %8lu %12.3f %10.1f %12.3f",
+	printf("%-26s %6zu %5.1f%% %8lu %8lu %12.3f %10.1f %12.3f",
 	       r->method, r->size_mib, r->pct, (unsigned long)r->expected,
 	       (unsigned long)r->reported, r->harvest_ns / 1e6, per_page,
 	       r->pass_ns / 1e6);
@@ -397,7 +397,7 @@ static void print_result(const struct result *r, uint64_t best_peer_ns)
 	if (!ok)
 		failures++;
 	printf("json: {\"figure\":\"harvest\",\"method\":\"%s\",\"region_mib\":%zu,"
-	       "\"dirty_pct\":%d,\"dirty_pages\":%lu,\"reported\":%lu,"
+	       "\"dirty_pct\":%.2f,\"dirty_pages\":%lu,\"reported\":%lu,"
 	       "\"harvest_ns\":%lu,\"ns_per_dirty_page\":%.1f,\"write_pass_ns\":%lu}\n",
 	       r->method, r->size_mib, r->pct, (unsigned long)r->expected,
 	       (unsigned long)r->reported, (unsigned long)r->harvest_ns,
@@ -524,7 +524,7 @@ int main(int argc, char **argv)
 		if (listed(only, bench_host_methods[i].name))
 			methods[nmethods++] = &bench_host_methods[i];
 
-	printf("%-26s %6s %5s %8s %8s %12s %10s %12s %6s\n", "method", "MiB",
+	printf("%-26s %6s %6s %8s %8s %12s %10s %12s %6s\n", "method", "MiB",
 	       "dirty", "pages", "reported", "harvest ms", "ns/page",
 	       "write ms", "/peer");
 	for (s = 0; s < nsizes; s++)
