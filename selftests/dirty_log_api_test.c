@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_xdp.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -195,6 +197,51 @@ TEST_F(log, small_batches_cover_everything)
 	EXPECT_EQ(NR_PAGES, st.batches);
 	memset(self->mem, 4, SIZE);
 	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+}
+
+/*
+ * Pin four pages for DMA the way AF_XDP does (pin_user_pages() with
+ * FOLL_WRITE | FOLL_LONGTERM): they are reported on every harvest while
+ * pinned, and only until the one after the unpin.
+ */
+TEST_F(log, pinned_pages_are_reported_on_every_harvest)
+{
+	struct xdp_umem_reg reg = {
+		.addr = (uintptr_t)(self->mem + 128 * PAGE),
+		.len = 4 * PAGE,
+		.chunk_size = PAGE,
+	};
+	struct kvmmig_dirty_log_stats st;
+	int xsk, i;
+
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
+	xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (xsk < 0)
+		SKIP(return, "no AF_XDP sockets: %s", strerror(errno));
+	if (setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
+		/* 6.5+ refuse long-term pins of file pages that track dirt. */
+		close(xsk);
+		SKIP(return, "no long-term pin of a region: %s", strerror(errno));
+	}
+
+	/* Pinning for write faulted the pages in: reported once anyway. */
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(4, harvest_all(self->fd, self->bitmap)) TH_LOG("round %d", i);
+		ASSERT_EQ(0xfULL, self->bitmap[128 / 64]);
+	}
+	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
+	EXPECT_LE(12, st.pinned_reported);
+
+	/* The socket unpins from a work item: soon the reports stop. */
+	close(xsk);
+	for (i = 0; i < 100; i++) {
+		ASSERT_LE(0, harvest_all(self->fd, self->bitmap));
+		if (!harvest_all(self->fd, self->bitmap))
+			break;
+		usleep(20 * 1000);
+	}
+	ASSERT_GT(100, i);
+	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
 }
 
 TEST_F(log, ad_mode_is_eopnotsupp)
