@@ -262,14 +262,17 @@ static void kvmmig_region_free(struct kvmmig_region *region)
 }
 
 /*
- * The last fd and the last mapping are gone.  KVM may still hold page
- * references for a moment; the folios leave the page cache when the VFS
- * evicts the inode right after this, and kvmmig_region_free_folio() counts
- * them out.
+ * The last fd and the last mapping are gone.  The folios leave the page
+ * cache here rather than at inode eviction: __fput() drops the module
+ * reference before it evicts the inode, and the truncation calls
+ * kvmmig_region_free_folio().  KVM may still hold page references for a
+ * moment; the pages are freed when it drops them.
  */
 static int kvmmig_region_release(struct inode *inode, struct file *file)
 {
 	struct kvmmig_region *region = file->private_data;
+
+	truncate_inode_pages(file->f_mapping, 0);
 
 	mutex_lock(&kvmmig_regions_lock);
 	list_del(&region->list);
