@@ -5,20 +5,7 @@
  * arguments arrive in registers (struct vmm_args).
  */
 
-#include "vmm.h"
-
-#define GUEST_PROGRAM(prog, body)					\
-	extern const uint8_t prog##_start[], prog##_end[];		\
-	asm(".pushsection .rodata." #prog ", \"a\"\n"			\
-	    ".code32\n"							\
-	    #prog "_start:\n"						\
-	    body							\
-	    #prog "_end:\n"						\
-	    ".code64\n"							\
-	    ".popsection\n");						\
-	const struct vmm_program prog = {				\
-		.name = #prog, .start = prog##_start, .end = prog##_end	\
-	}
+#include "guest_program.h"
 
 /*
  * guest_fill: store byte %al into %ecx bytes from %ebx, then halt.
