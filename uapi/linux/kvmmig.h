@@ -231,4 +231,292 @@ struct kvmmig_dirty_log_stats {
  */
 #define KVMMIG_DIRTY_LOG_STATS	_IOWR(KVMMIG_IOCTL_TYPE, 0x13, struct kvmmig_dirty_log_stats)
 
+/*
+ * Migration sessions (Documentation/sessions.rst).
+ *
+ * A VMM ties its regions together in a session and gets a session fd.  The
+ * fd is poll()able: POLLIN means the state changed since the VMM last read
+ * it with KVMMIG_SESSION_GET_INFO.  migd drives the session through the
+ * generic netlink family below; the module relays between the two.
+ *
+ * States and who moves them (VMM: an ioctl on the session fd; migd: a
+ * netlink command, which needs CAP_NET_ADMIN):
+ *
+ *   RUNNING   --migd PAUSE-->      PAUSING    the VMM must stop its vCPUs,
+ *                                             PUT_BLOB its state, then ACK
+ *   PAUSING   --VMM ACK-->         PAUSED
+ *   PAUSING,PAUSED --migd RESUME--> RUNNING   migration failed: run on
+ *   PAUSED    --migd HANDOVER-->   DONE       the destination has the VM
+ *   WAITING   --migd RECEIVE-->    RECEIVING  migd fills the regions and
+ *                                             adds the blobs
+ *   RECEIVING --migd ARRIVE-->     ARRIVED    the VMM GET_BLOBs, then ACKs
+ *   ARRIVED   --VMM ACK-->         RUNNING    the VM runs here now
+ *   WAITING,RECEIVING,ARRIVED --migd ABORT--> ABORTED
+ *
+ * DONE and ABORTED are final: the VMM should close the fd and exit.  A
+ * session created with KVMMIG_SESSION_F_INCOMING starts in WAITING, any
+ * other in RUNNING.  When the VMM closes its session fd (or dies) the
+ * session ends and an event says so; when the netlink socket of the migd
+ * that paused or received a session is closed, the module resumes a paused
+ * source (RUNNING) and aborts a receiving destination (ABORTED), so a dead
+ * daemon never leaves a VM stopped or half filled.
+ */
+#define KVMMIG_SESSION_RUNNING		1
+#define KVMMIG_SESSION_PAUSING		2
+#define KVMMIG_SESSION_PAUSED		3
+#define KVMMIG_SESSION_DONE		4
+#define KVMMIG_SESSION_WAITING		5
+#define KVMMIG_SESSION_RECEIVING	6
+#define KVMMIG_SESSION_ARRIVED		7
+#define KVMMIG_SESSION_ABORTED		8
+
+#define KVMMIG_SESSION_NAME_LEN		32
+#define KVMMIG_SESSION_MAX_REGIONS	16
+#define KVMMIG_SESSION_MAX_BLOBS	256
+#define KVMMIG_BLOB_MAX_SIZE		32768	/* fits one netlink attribute */
+#define KVMMIG_BLOB_NAME_LEN		32
+
+/* Blob kinds; the same numbers as the stream format's STATE kinds. */
+#define KVMMIG_BLOB_VCPU		1
+#define KVMMIG_BLOB_DEVICE		2
+#define KVMMIG_BLOB_NESTED		3
+
+/* struct kvmmig_create_session.flags */
+#define KVMMIG_SESSION_F_INCOMING	(1U << 0)	/* a destination: WAITING */
+#define KVMMIG_SESSION_FLAGS_ALL	KVMMIG_SESSION_F_INCOMING
+
+/**
+ * struct kvmmig_create_session - argument of KVMMIG_CREATE_SESSION
+ * @flags: in, KVMMIG_SESSION_F_*
+ * @nr_regions: in, 1 to KVMMIG_SESSION_MAX_REGIONS
+ * @region_fds: in, user address of @nr_regions __s32 region fds, each a
+ *	different region created by this process; regions have unique names
+ * @name: in, NUL-terminated, non-empty, unique among live sessions; bytes
+ *	after the NUL must be zero
+ * @id: out, the session's id in netlink messages
+ * @pad: in, must be zero
+ * @reserved: in, must be zero
+ */
+struct kvmmig_create_session {
+	__u32 flags;
+	__u32 nr_regions;
+	__u64 region_fds;
+	char name[KVMMIG_SESSION_NAME_LEN];
+	__u32 id;
+	__u32 pad;
+	__u64 reserved[4];
+};
+
+/*
+ * KVMMIG_CREATE_SESSION - create a migration session over regions.
+ * Issued on /dev/kvmmig; returns a new session fd (close-on-exec).  Errors:
+ * EFAULT, EINVAL (nr_regions, a region fd that is not a region or repeats
+ * one, name, pad, reserved), EBADF (a closed fd), EOPNOTSUPP (unknown
+ * flags), EEXIST (name in use), EBUSY (a region is already in a session),
+ * ENOMEM.
+ */
+#define KVMMIG_CREATE_SESSION	_IOWR(KVMMIG_IOCTL_TYPE, 0x02, struct kvmmig_create_session)
+
+/* struct kvmmig_open_session_region.flags */
+#define KVMMIG_OPEN_REGION_F_RDONLY	(1U << 0)	/* a source: read only */
+#define KVMMIG_OPEN_REGION_FLAGS_ALL	KVMMIG_OPEN_REGION_F_RDONLY
+
+/**
+ * struct kvmmig_open_session_region - argument of KVMMIG_OPEN_SESSION_REGION
+ * @flags: in, KVMMIG_OPEN_REGION_F_*
+ * @session_id: in, a live session's id
+ * @index: in, which region of the session, below its nr_regions
+ * @pad: in, must be zero
+ * @size: out, the region's size in bytes
+ * @name: out, the region's name
+ * @reserved: in, must be zero
+ */
+struct kvmmig_open_session_region {
+	__u32 flags;
+	__u32 session_id;
+	__u32 index;
+	__u32 pad;
+	__u64 size;
+	char name[KVMMIG_REGION_NAME_LEN];
+	__u64 reserved[4];
+};
+
+/*
+ * KVMMIG_OPEN_SESSION_REGION - how migd reaches a session's pages.
+ * Issued on /dev/kvmmig by a process with CAP_NET_ADMIN; returns a new fd
+ * (close-on-exec) on the region: pread/pwrite and the dirty log ioctls work
+ * on it, mmap does not.  Bulk page data never goes through netlink.
+ * Errors: EPERM, EFAULT, EINVAL (pad, reserved), EOPNOTSUPP (unknown
+ * flags), ENOENT (no such session), ERANGE (index).
+ */
+#define KVMMIG_OPEN_SESSION_REGION _IOWR(KVMMIG_IOCTL_TYPE, 0x03, struct kvmmig_open_session_region)
+
+/**
+ * struct kvmmig_session_info - argument of KVMMIG_SESSION_GET_INFO
+ * @flags: in, must be zero
+ * @state: out, KVMMIG_SESSION_*
+ * @id: out, the session's id
+ * @nr_blobs: out, state blobs held
+ * @seq: out, bumped on every state change; poll() reports POLLIN while
+ *	it differs from the value the last GET_INFO returned
+ * @blob_bytes: out, total size of the blobs held
+ * @reserved: out, zero
+ */
+struct kvmmig_session_info {
+	__u32 flags;
+	__u32 state;
+	__u32 id;
+	__u32 nr_blobs;
+	__u64 seq;
+	__u64 blob_bytes;
+	__u64 reserved[4];
+};
+
+/*
+ * KVMMIG_SESSION_GET_INFO - read the session's state; clears POLLIN.
+ * Issued on a session fd.  Errors: EFAULT, EOPNOTSUPP (flags).
+ */
+#define KVMMIG_SESSION_GET_INFO	_IOWR(KVMMIG_IOCTL_TYPE, 0x20, struct kvmmig_session_info)
+
+/**
+ * struct kvmmig_session_ack - argument of KVMMIG_SESSION_ACK
+ * @flags: in, must be zero
+ * @state: in, the state being acknowledged: PAUSING (the vCPUs are stopped
+ *	and the state blobs put) or ARRIVED (the blobs are collected)
+ * @reserved: in, must be zero
+ */
+struct kvmmig_session_ack {
+	__u32 flags;
+	__u32 state;
+	__u64 reserved[2];
+};
+
+/*
+ * KVMMIG_SESSION_ACK - tell migd the VMM did what the state asked.
+ * Errors: EFAULT, EINVAL (state not PAUSING or ARRIVED, reserved),
+ * EOPNOTSUPP (flags), ESTALE (the session is no longer in @state: migd
+ * moved it on, for example resumed it after a failure).
+ */
+#define KVMMIG_SESSION_ACK	_IOW(KVMMIG_IOCTL_TYPE, 0x21, struct kvmmig_session_ack)
+
+/**
+ * struct kvmmig_session_blob - argument of KVMMIG_SESSION_PUT_BLOB and
+ *	KVMMIG_SESSION_GET_BLOB
+ * @flags: in, must be zero
+ * @kind: PUT in, GET out: KVMMIG_BLOB_*
+ * @instance: PUT in, GET out: vCPU index or device instance
+ * @index: GET in: which blob, in the order they were put; PUT: must be 0
+ * @size: PUT in: bytes at @data, 1 to KVMMIG_BLOB_MAX_SIZE; GET in: room
+ *	at @data, out: the blob's size
+ * @data: in, user address
+ * @name: PUT in, GET out: NUL-terminated, may be empty; bytes after the
+ *	NUL must be zero
+ * @pad: in, must be zero
+ * @reserved: in, must be zero
+ */
+struct kvmmig_session_blob {
+	__u32 flags;
+	__u32 kind;
+	__u32 instance;
+	__u32 index;
+	__u32 size;
+	__u32 pad;
+	__u64 data;
+	char name[KVMMIG_BLOB_NAME_LEN];
+	__u64 reserved[2];
+};
+
+/*
+ * KVMMIG_SESSION_PUT_BLOB - deposit one state blob while PAUSING.
+ * Errors: EFAULT, EINVAL (kind, size, name, index, pad, reserved),
+ * EOPNOTSUPP (flags), EBUSY (not PAUSING), ENOSPC (KVMMIG_SESSION_MAX_BLOBS
+ * reached), ENOMEM.
+ */
+#define KVMMIG_SESSION_PUT_BLOB	_IOW(KVMMIG_IOCTL_TYPE, 0x22, struct kvmmig_session_blob)
+
+/*
+ * KVMMIG_SESSION_GET_BLOB - collect one state blob while ARRIVED.
+ * Errors: EFAULT, EINVAL (pad, reserved), EOPNOTSUPP (flags), EBUSY (not
+ * ARRIVED), ENOENT (index past the last blob), ENOSPC (size too small: the
+ * needed size is written back to @size).
+ */
+#define KVMMIG_SESSION_GET_BLOB	_IOWR(KVMMIG_IOCTL_TYPE, 0x23, struct kvmmig_session_blob)
+
+/*
+ * Generic netlink family "kvmmig" (Documentation/netlink/specs/kvmmig.yaml
+ * is its specification; this header must agree with it).  Commands that
+ * change state need CAP_NET_ADMIN (GENL_ADMIN_PERM); attributes are
+ * validated strictly, unknown ones rejected.
+ */
+#define KVMMIG_GENL_NAME		"kvmmig"
+#define KVMMIG_GENL_VERSION		1
+#define KVMMIG_GENL_MCGRP_EVENTS	"events"
+
+enum kvmmig_cmd {
+	KVMMIG_CMD_UNSPEC,
+	KVMMIG_CMD_REGION_GET,		/* dump: every region */
+	KVMMIG_CMD_SESSION_GET,		/* do (SESSION_ID or NAME) or dump */
+	KVMMIG_CMD_SESSION_PAUSE,	/* admin: RUNNING -> PAUSING */
+	KVMMIG_CMD_SESSION_RESUME,	/* admin: PAUSING/PAUSED -> RUNNING */
+	KVMMIG_CMD_SESSION_HANDOVER,	/* admin: PAUSED -> DONE */
+	KVMMIG_CMD_SESSION_RECEIVE,	/* admin: WAITING -> RECEIVING */
+	KVMMIG_CMD_SESSION_ARRIVE,	/* admin: RECEIVING -> ARRIVED */
+	KVMMIG_CMD_SESSION_ABORT,	/* admin: -> ABORTED (destination) */
+	KVMMIG_CMD_BLOB_GET,		/* admin dump: blobs of a PAUSED session */
+	KVMMIG_CMD_BLOB_ADD,		/* admin: one blob into a RECEIVING one */
+	KVMMIG_CMD_SESSION_EVENT,	/* multicast: a session changed state */
+
+	__KVMMIG_CMD_MAX,
+	KVMMIG_CMD_MAX = __KVMMIG_CMD_MAX - 1
+};
+
+enum kvmmig_attr {
+	KVMMIG_A_UNSPEC,
+	KVMMIG_A_PAD,
+	KVMMIG_A_REGION_ID,		/* u64 */
+	KVMMIG_A_REGION_NAME,		/* string */
+	KVMMIG_A_REGION_SIZE,		/* u64, bytes */
+	KVMMIG_A_REGION_NODE,		/* s32, -1: any */
+	KVMMIG_A_REGION_PAGES,		/* u64, pages allocated */
+	KVMMIG_A_OWNER_PID,		/* u32, creator's tgid */
+	KVMMIG_A_DIRTY_LOG,		/* nest, KVMMIG_A_DIRTY_* */
+	KVMMIG_A_SESSION_ID,		/* u32 */
+	KVMMIG_A_SESSION_NAME,		/* string */
+	KVMMIG_A_SESSION_STATE,		/* u32, KVMMIG_SESSION_* */
+	KVMMIG_A_SESSION_OLD_STATE,	/* u32, in events */
+	KVMMIG_A_SESSION_REGIONS,	/* nest of KVMMIG_A_REGION_ID */
+	KVMMIG_A_SESSION_NR_BLOBS,	/* u32 */
+	KVMMIG_A_SESSION_BLOB_BYTES,	/* u64 */
+	KVMMIG_A_SESSION_REASON,	/* u32, KVMMIG_REASON_*, in events */
+	KVMMIG_A_BLOB_KIND,		/* u32, KVMMIG_BLOB_* */
+	KVMMIG_A_BLOB_INSTANCE,		/* u32 */
+	KVMMIG_A_BLOB_NAME,		/* string */
+	KVMMIG_A_BLOB_DATA,		/* binary, 1..KVMMIG_BLOB_MAX_SIZE */
+	KVMMIG_A_BLOB_INDEX,		/* u32, in BLOB_GET dumps */
+
+	__KVMMIG_A_MAX,
+	KVMMIG_A_MAX = __KVMMIG_A_MAX - 1
+};
+
+enum kvmmig_dirty_attr {
+	KVMMIG_A_DIRTY_UNSPEC,
+	KVMMIG_A_DIRTY_PAD,
+	KVMMIG_A_DIRTY_ENABLED,		/* u8 */
+	KVMMIG_A_DIRTY_MODE,		/* u32 */
+	KVMMIG_A_DIRTY_HARVESTS,	/* u64 */
+	KVMMIG_A_DIRTY_PAGES_REPORTED,	/* u64 */
+	KVMMIG_A_DIRTY_WRITE_FAULTS,	/* u64 */
+	KVMMIG_A_DIRTY_BATCH_NS_MAX,	/* u64 */
+	KVMMIG_A_DIRTY_HARVEST_NS_MAX,	/* u64 */
+
+	__KVMMIG_A_DIRTY_MAX,
+	KVMMIG_A_DIRTY_MAX = __KVMMIG_A_DIRTY_MAX - 1
+};
+
+/* KVMMIG_A_SESSION_REASON: why a session changed state. */
+#define KVMMIG_REASON_REQUEST		1	/* a netlink command or an ack */
+#define KVMMIG_REASON_VMM_GONE		2	/* the session fd was closed */
+#define KVMMIG_REASON_DAEMON_GONE	3	/* migd's netlink socket closed */
+#define KVMMIG_REASON_CREATED		4	/* the session was created */
+
 #endif /* _UAPI_LINUX_KVMMIG_H */
