@@ -685,7 +685,8 @@ int migd_nl_wait_state(struct migd_nl *nl, uint32_t id, uint32_t want, uint32_t 
 			return -ESTALE;
 		if (migd_cancelled)
 			return -ECANCELED;
-		if (check && (ret = check(arg)))
+		ret = check ? check(arg) : 0;
+		if (ret)
 			return ret;
 		if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC)
 			return -ETIMEDOUT;

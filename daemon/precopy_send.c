@@ -393,7 +393,8 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		ret = harvest(s, &dirty);
 		if (ret)
 			return ret;
-		if (vm->check && (ret = vm->check(vm->opaque)))
+		ret = vm->check ? vm->check(vm->opaque) : 0;
+		if (ret)
 			return fail(s, ret, "%s", vm_error(s, ret));
 		now = migd_now_ns();
 		s->st->dirty_rate = (uint64_t)((double)dirty * MIGD_NSEC_PER_SEC /
