@@ -431,7 +431,7 @@ static int kvmmig_nl_blob_add_doit(struct sk_buff *skb,
 	}
 	if (name) {
 		for (i = 0; i < strlen(nla_data(name)); i++) {
-			if (!isprint(((char *)nla_data(name))[i])) {
+			if (!kvmmig_printable(((char *)nla_data(name))[i])) {
 				NL_SET_ERR_MSG_ATTR(info->extack, name,
 						    "BLOB_NAME: not printable");
 				return -EINVAL;

@@ -63,6 +63,12 @@ struct kvmmig_session_snap {
 	u64 blob_bytes;
 };
 
+/* Blob names: printable ASCII (isprint() also takes Latin-1). */
+static inline bool kvmmig_printable(char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
 /* session.c: objects, the registry and the state machine. */
 struct kvmmig_session *kvmmig_session_alloc(const char *name, u32 incoming);
 int kvmmig_session_add_region(struct kvmmig_session *s, struct file *file);

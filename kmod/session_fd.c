@@ -8,7 +8,6 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
-#include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -48,18 +47,20 @@ static bool kvmmig_name_ok(const char *name, size_t size, bool may_be_empty,
 
 /*
  * Session names end up on migd's command line and in /run/migd/NAME.pid:
- * letters, digits, '_', '-' and '.', not starting with '.' or '-'.
+ * ASCII letters, digits, '_', '-' and '.', not starting with '.' or '-'.
+ * (The kernel's isalnum() also takes Latin-1 letters.)
  */
 static bool kvmmig_session_name_char(char c, size_t pos)
 {
-	if (isalnum(c) || c == '_')
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_')
 		return true;
 	return pos && (c == '-' || c == '.');
 }
 
 static bool kvmmig_blob_name_char(char c, size_t pos)
 {
-	return isprint(c);
+	return kvmmig_printable(c);
 }
 
 static __poll_t kvmmig_session_poll(struct file *file, poll_table *wait)
