@@ -163,6 +163,24 @@ TEST(check_full_rejects_dirt)
 	munmap(mem, MEM);
 }
 
+TEST(digest_sees_every_byte)
+{
+	char *mem = fake_ram(MEM, 1, 5, 0);
+	uint64_t d0;
+
+	ASSERT_NE(NULL, mem);
+	d0 = ab_digest(mem, MEM);
+	EXPECT_EQ(d0, ab_digest(mem, MEM));
+	mem[MEM - 1] ^= 1;		/* the last byte counts */
+	EXPECT_NE(d0, ab_digest(mem, MEM));
+	mem[MEM - 1] ^= 1;
+	mem[0] ^= 0x80;			/* so does the control page */
+	EXPECT_NE(d0, ab_digest(mem, MEM));
+	mem[0] ^= 0x80;
+	EXPECT_EQ(d0, ab_digest(mem, MEM));
+	munmap(mem, MEM);
+}
+
 TEST(set_rate_rejects_unrepresentable)
 {
 	char *mem = fake_ram(MEM, 2, 0, 0);

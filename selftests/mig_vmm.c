@@ -3,7 +3,8 @@
  * mig_vmm: the reference migrating VMM.
  *
  *   mig_vmm --name NAME --mem MB [--incoming] [--regions N] [--vcpus N]
- *           [--rate PAGES_PER_S] [--quick] [--advance PAGES] [--timeout S]
+ *           [--rate PAGES_PER_S] [--quick] [--digest] [--advance PAGES]
+ *           [--timeout S]
  *
  * Guest RAM is N kvmmig regions (NAME-ram0, ...) mapped back to back as one
  * memslot, running the A-B workload (lib/ab.h), tied together in a kvmmig
@@ -17,7 +18,8 @@
  *
  * One status line per event on stdout, "mig_vmm: key=value ...":
  *   state=STATE ...          every session state change it sees
- *   verdict=arrived ab=...   the memory check on arrival (before running)
+ *   verdict=arrived ab=...   the memory check on arrival (before running);
+ *                            digest=ok|bad when the source sent a digest
  *   verdict=running ab=...   after arrival: the guest advanced by a pass
  *                            (running=ok) and the pattern still holds
  *   verdict=check ab=...     the same, on the "check" command
@@ -60,8 +62,13 @@ struct vm_config {
 	uint64_t mem_size;
 	uint32_t nr_vcpus;
 	uint32_t nr_regions;
-	uint64_t reserved[4];
+	uint32_t flags;		/* CONFIG_F_* */
+	uint32_t pad;
+	uint64_t digest;	/* ab_digest() of RAM once paused */
+	uint64_t reserved[2];
 };
+
+#define CONFIG_F_DIGEST	(1U << 0)
 
 /* The vCPU state blobs, one of each per vCPU (instance = vCPU index). */
 #define STATE_FIELD(name, field) \
@@ -89,6 +96,7 @@ struct opts {
 	bool incoming;
 	uint64_t rate;
 	bool quick;
+	bool digest;
 	uint32_t advance;
 	int timeout_s;
 };
@@ -108,6 +116,7 @@ struct mig_vmm {
 	uint32_t state;		/* last state seen, 0 before the first */
 	bool running;		/* vCPU threads run the guest */
 	bool have_guest;	/* the vCPUs hold a guest to run */
+	struct vm_config cfg;	/* what arrived with the VM */
 	uint64_t arrived_ns;
 
 	/* A pending running check: wait for progress, then check memory. */
@@ -182,7 +191,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: mig_vmm --name NAME --mem MB [--incoming] [--regions N] [--vcpus N]\n"
-		"               [--rate PAGES_PER_S] [--quick] [--advance PAGES] [--timeout S]\n"
+		"               [--rate PAGES_PER_S] [--quick] [--digest] [--advance PAGES]\n"
+		"               [--timeout S]\n"
 		"  --name NAME      session name (regions are NAME-ram0, NAME-ram1, ...)\n"
 		"  --mem MB         guest RAM in MiB\n"
 		"  --incoming       wait for the VM to arrive instead of starting one\n"
@@ -190,6 +200,8 @@ static void usage(FILE *out)
 		"  --vcpus N        vCPUs, each walking its share of RAM (default 1)\n"
 		"  --rate N         pace the guest to N page increments per second\n"
 		"  --quick          check only each page's A-B byte and tag, not its zeros\n"
+		"  --digest         when paused, send a digest of all RAM with the state;\n"
+		"                   the destination compares it with what arrived\n"
 		"  --advance N      increments per vCPU a running check waits for\n"
 		"                   (default: a whole pass, or one second when paced)\n"
 		"  --timeout S      how long a running check waits (default 120)\n"
@@ -221,6 +233,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "digest", no_argument, NULL, 'D' },
 		{ "advance", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,7 +245,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	o->nr_regions = 1;
 	o->nr_vcpus = 1;
 	o->timeout_s = 120;
-	while ((c = getopt_long(argc, argv, "n:m:ir:c:R:qa:t:h", longopts,
+	while ((c = getopt_long(argc, argv, "n:m:ir:c:R:qDa:t:h", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
@@ -247,6 +260,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'R': o->rate = parse_num(optarg, "--rate", 1UL << 30); break;
 		case 'q': o->quick = true; break;
+		case 'D': o->digest = true; break;
 		case 'a': o->advance = parse_num(optarg, "--advance", 1UL << 31); break;
 		case 't': o->timeout_s = parse_num(optarg, "--timeout", 1UL << 20); break;
 		case 'h': usage(stdout); exit(0);
@@ -440,6 +454,10 @@ static void do_pause(struct mig_vmm *m)
 	cfg.mem_size = m->mem_size;
 	cfg.nr_vcpus = m->o.nr_vcpus;
 	cfg.nr_regions = m->o.nr_regions;
+	if (m->o.digest) {
+		cfg.flags |= CONFIG_F_DIGEST;
+		cfg.digest = ab_digest(m->mem, m->mem_size);
+	}
 	ret = put_blob(m, KVMMIG_BLOB_DEVICE, 0, CONFIG_BLOB, &cfg, sizeof(cfg));
 	for (i = 0; !ret && i < m->vm.nr_vcpus; i++) {
 		ret = __vmm_vcpu_save(&m->vm.vcpus[i], &st);
@@ -471,6 +489,8 @@ static void load_blobs(struct mig_vmm *m)
 	struct kvmmig_session_blob blob;
 	struct vm_config cfg;
 	bool have_cfg = false;
+
+	memset(&cfg, 0, sizeof(cfg));
 	uint32_t index;
 	size_t f;
 	int i, ret;
@@ -525,18 +545,28 @@ static void load_blobs(struct mig_vmm *m)
 		if (ret)
 			fail("loading vCPU %d: %s", i, strerror(-ret));
 	}
+	m->cfg = cfg;
 	status("loaded blobs=%u", index);
 }
 
 /* ARRIVED: load the state, check the memory, then let the guest run. */
 static void do_arrive(struct mig_vmm *m)
 {
+	char extra[64] = "";
+	bool digest_ok = true;
+	uint64_t digest;
 	int ret;
 
 	m->arrived_ns = now_ns();
 	load_blobs(m);
-	if (!check_memory(m, "arrived", ""))
-		fail("the memory that arrived fails the A-B check");
+	if (m->cfg.flags & CONFIG_F_DIGEST) {
+		digest = ab_digest(m->mem, m->mem_size);
+		digest_ok = digest == m->cfg.digest;
+		snprintf(extra, sizeof(extra), " digest=%s", digest_ok ? "ok" : "bad");
+	}
+	if (!check_memory(m, "arrived", extra) || !digest_ok)
+		fail("the memory that arrived fails the A-B check%s",
+		     digest_ok ? "" : " or differs from the source's");
 	ret = ack(m, KVMMIG_SESSION_ARRIVED);
 	if (ret == -ESTALE || ret == -EBUSY)
 		return;		/* aborted meanwhile: the next state says so */

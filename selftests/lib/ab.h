@@ -105,6 +105,12 @@ struct ab_result {
 void ab_check(const void *mem, size_t mem_size, int nr_vcpus, bool full,
 	      struct ab_result *res);
 
+/*
+ * A 64-bit digest of all of guest RAM (control blocks and code included),
+ * for comparing a VM's memory before and after a migration byte for byte.
+ */
+uint64_t ab_digest(const void *mem, size_t mem_size);
+
 /* "ab=ok edges=1 pages=N bad=0 ..." for status lines and test logs. */
 void ab_format(const struct ab_result *res, char *buf, size_t len);
 
