@@ -38,6 +38,8 @@
 #define CTL_PORT	7702
 #define MIG_PORT	7471
 #define CTL_TIMEOUT	180000		/* the peer's side of one step */
+#define CONNECT_TIMEOUT	60		/* seconds; the peer may be mid-teardown */
+#define PEER_GONE	"/tmp/migrate_pair_test.peer-gone"
 #define STEP_TIMEOUT	180000		/* one migration or check */
 #define PING_PONGS	10
 #define PING_PONG_VM	"--mem 16 --digest"
@@ -183,7 +185,13 @@ static void side_setup(struct __test_metadata *_metadata, struct side *s)
 		SKIP(return, "kvmmig.ko has no migration sessions");
 	s->peer = getenv("KVMMIG_PEER_ADDR");
 	ASSERT_NE(NULL, s->peer);
-	s->ctl = __pair_connect(CTL_PORT, CTL_TIMEOUT / 1000);
+	/* Once the peer was gone, every later test fails at once. */
+	ASSERT_NE(0, access(PEER_GONE, F_OK))
+		TH_LOG("host %c was unreachable in an earlier test",
+		       s->host == 'a' ? 'b' : 'a');
+	s->ctl = __pair_connect(CTL_PORT, CONNECT_TIMEOUT);
+	if (s->ctl < 0)
+		close(open(PEER_GONE, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
 	ASSERT_LE(0, s->ctl) TH_LOG("connecting the hosts: %s", strerror(-s->ctl));
 	s->pages0 = kvmmig_debugfs_pages();
 }
@@ -337,6 +345,11 @@ FIXTURE_VARIANT_ADD(live, two_regions_two_vcpus) {
 };
 
 FIXTURE_VARIANT_ADD(live, paced) {
+	.vmm_args = "--mem 16 --rate 1000 --digest",
+};
+
+/* Dirtying all of RAM every second: more than the link carries. */
+FIXTURE_VARIANT_ADD(live, paced_fast) {
 	.vmm_args = "--mem 16 --rate 4000 --digest",
 };
 

@@ -27,12 +27,19 @@ static long now_ms(void)
 
 int __child_start(struct child *c, const char *tag, char *const argv[])
 {
+	return __child_start_flags(c, tag, argv, 0);
+}
+
+int __child_start_flags(struct child *c, const char *tag, char *const argv[],
+			unsigned int flags)
+{
 	int in[2], out[2], ret;
 	pid_t pid;
 
 	memset(c, 0, sizeof(*c));
 	c->in = c->out = -1;
 	snprintf(c->tag, sizeof(c->tag), "%s", tag);
+	snprintf(c->prefix, sizeof(c->prefix), "# [%s] ", c->tag);
 	c->log = calloc(1, CHILD_LOG_SIZE);
 	if (!c->log)
 		return -ENOMEM;
@@ -53,7 +60,8 @@ int __child_start(struct child *c, const char *tag, char *const argv[])
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (dup2(in[0], STDIN_FILENO) < 0 ||
 		    dup2(out[1], STDOUT_FILENO) < 0 ||
-		    dup2(out[1], STDERR_FILENO) < 0)
+		    (!(flags & CHILD_KEEP_STDERR) &&
+		     dup2(out[1], STDERR_FILENO) < 0))
 			_exit(126);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
@@ -79,7 +87,7 @@ static void keep_line(struct child *c, const char *line)
 {
 	size_t len = strlen(line);
 
-	printf("# [%s] %s\n", c->tag, line);
+	printf("%s%s\n", c->prefix, line);
 	fflush(stdout);
 	if (c->log_len + len + 2 > CHILD_LOG_SIZE)
 		return;		/* the log is full; the echo above is all */
@@ -247,12 +255,18 @@ void child_signal(struct child *c, int sig)
 
 void child_reap(struct child *c)
 {
+	char buf[1024];
+
 	if (!c->pid)
 		return;
+	/* What it said last explains what went wrong: read it all. */
+	while (c->out >= 0 && !next_line(c, 0, buf, sizeof(buf)) && buf[0])
+		;
 	if (child_running(c)) {
 		kill(c->pid, SIGKILL);
 		__child_wait_exit(c, 10000);
 	}
+	printf("# [%s] exited with status %d\n", c->tag, c->status);
 	if (c->in >= 0)
 		close(c->in);
 	if (c->out >= 0)

@@ -22,6 +22,7 @@ struct child {
 	int in;			/* its stdin, -1 when closed */
 	int out;		/* its stdout + stderr, -1 after EOF */
 	char tag[24];
+	char prefix[40];	/* put before each echoed line: "# [tag] " */
 	bool reaped;
 	int status;		/* exit status, or 128 + signal */
 	char part[1024];	/* an unfinished line */
@@ -32,6 +33,12 @@ struct child {
 
 /* Start @argv[0] (a path) with @argv; @tag names it in the log. */
 int __child_start(struct child *c, const char *tag, char *const argv[]);
+
+/* Flags of __child_start_flags(). */
+#define CHILD_KEEP_STDERR	(1U << 0)	/* stderr stays ours, not piped */
+
+int __child_start_flags(struct child *c, const char *tag, char *const argv[],
+			unsigned int flags);
 
 /*
  * Read lines until one contains @needle (copied to @line when non-NULL), or
