@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -42,7 +43,7 @@
 #define PEER_GONE	"/tmp/migrate_pair_test.peer-gone"
 #define STEP_TIMEOUT	180000		/* one migration or check */
 #define PING_PONGS	10
-#define PING_PONG_VM	"--mem 16 --digest"
+#define PING_PONG_VM	"--mem 8 --digest"
 
 static char vmm_bin[PATH_MAX];
 static const char *migd_bin;
@@ -161,6 +162,7 @@ static long wait_pages(long pages0)
 #define SIDE_FIELDS			\
 	int ctl;			\
 	char host;			\
+	struct timespec t0;		\
 	const char *peer;		\
 	long pages0;			\
 	struct child vmm;		\
@@ -176,6 +178,7 @@ static void side_setup(struct __test_metadata *_metadata, struct side *s)
 	s->ctl = -1;
 	s->pages0 = -1;
 	s->vmm.in = s->vmm.out = s->migd.in = s->migd.out = -1;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->host = pair_host();
 	if (!s->host)
 		SKIP(return, "not running on a pair of test hosts");
@@ -198,11 +201,16 @@ static void side_setup(struct __test_metadata *_metadata, struct side *s)
 
 static void side_teardown(struct side *s)
 {
+	struct timespec t1;
+
 	child_reap(&s->migd);
 	child_reap(&s->vmm);
 	/* After a failure, let what was killed go before the next test. */
 	if (s->pages0 >= 0)
 		wait_pages(s->pages0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# took %.1f s\n", t1.tv_sec - s->t0.tv_sec +
+	       (t1.tv_nsec - s->t0.tv_nsec) / 1e9);
 	if (s->ctl >= 0)
 		close(s->ctl);
 }
@@ -473,14 +481,14 @@ FIXTURE_TEARDOWN(cancel)
 }
 
 /*
- * The guest dirties all of its 16 MiB faster than a 4 MB/s cap sends it, so
+ * The guest dirties all of its 16 MiB faster than an 8 MB/s cap sends it, so
  * every round takes seconds: the first pass, the later rounds (the 1 ms
  * downtime target is never met) and, with --max-rounds 1, the stopped
  * round, which then resends everything.  Each stage is recognised by what
  * the programs print, not by time.
  */
 #define CANCEL_VM	"--mem 16 --digest"
-#define CANCEL_MIGD	"-b 4 -d 1"
+#define CANCEL_MIGD	"-b 8 -d 1"
 
 static void act(struct __test_metadata *_metadata, struct side *s,
 		enum action action)
