@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/kvmmig: the misc device VMMs open to create regions and sessions,
- * and to ask what the running module implements.
+ * migd opens to reach a session's regions, and both ask what the running
+ * module implements.
  */
 
 #include <linux/fs.h>
@@ -12,6 +13,7 @@
 
 #include "device.h"
 #include "region.h"
+#include "session.h"
 
 static long kvmmig_get_api(void __user *argp)
 {
@@ -44,6 +46,10 @@ static long kvmmig_dev_ioctl(struct file *file, unsigned int cmd,
 		return kvmmig_get_api(argp);
 	case KVMMIG_CREATE_REGION:
 		return kvmmig_region_create(argp);
+	case KVMMIG_CREATE_SESSION:
+		return kvmmig_session_create(argp);
+	case KVMMIG_OPEN_SESSION_REGION:
+		return kvmmig_session_open_region(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -10,6 +10,7 @@
 
 #include "debugfs.h"
 #include "device.h"
+#include "netlink.h"
 #include "region.h"
 
 static int __init kvmmig_init(void)
@@ -21,14 +22,21 @@ static int __init kvmmig_init(void)
 		return ret;
 	kvmmig_debugfs_init();
 
+	/* The family exists before anything can create a session. */
+	ret = kvmmig_netlink_init();
+	if (ret)
+		goto err_debugfs;
+
 	ret = kvmmig_device_init();
 	if (ret)
-		goto err_region;
+		goto err_netlink;
 
 	pr_info("version %s loaded\n", KVMMIG_VERSION);
 	return 0;
 
-err_region:
+err_netlink:
+	kvmmig_netlink_exit();
+err_debugfs:
 	kvmmig_debugfs_exit();
 	kvmmig_region_exit();
 	return ret;
@@ -37,6 +45,7 @@ err_region:
 static void __exit kvmmig_exit(void)
 {
 	kvmmig_device_exit();
+	kvmmig_netlink_exit();
 	kvmmig_debugfs_exit();
 	kvmmig_region_exit();
 }

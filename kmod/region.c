@@ -316,6 +316,63 @@ static const struct file_operations kvmmig_region_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
+/* A clone gives up its pin on the region's own file, which may free it. */
+static int kvmmig_region_clone_release(struct inode *inode, struct file *file)
+{
+	struct kvmmig_region *region = file->private_data;
+
+	fput(region->file);
+	return 0;
+}
+
+/*
+ * The fds migd gets from KVMMIG_OPEN_SESSION_REGION.  No .mmap (mmap fails
+ * with ENODEV): migd moves pages with pread/pwrite, and a mapping of its
+ * own would let writes reach guest RAM outside the VMM's mappings, so the
+ * region's owner would not be the only one that can map it.
+ */
+static const struct file_operations kvmmig_region_clone_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvmmig_region_clone_release,
+	.read_iter	= kvmmig_region_read_iter,
+	.write_iter	= kvmmig_region_write_iter,
+	.splice_read	= kvmmig_splice_read,
+	.splice_write	= iter_file_splice_write,
+	.llseek		= generic_file_llseek,
+	.unlocked_ioctl	= kvmmig_region_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+struct kvmmig_region *kvmmig_region_from_file(struct file *file)
+{
+	return file->f_op == &kvmmig_region_fops ? file->private_data : NULL;
+}
+
+int kvmmig_region_open_clone(struct file *region_file, bool rdonly)
+{
+	struct kvmmig_region *region = kvmmig_region_from_file(region_file);
+	struct file *file;
+	int fd;
+
+	if (!region)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	get_file(region_file);
+	file = kvmmig_region_fs_clone(region_file, "[kvmmig-session-region]",
+				      rdonly ? O_RDONLY : O_RDWR,
+				      &kvmmig_region_clone_fops, region);
+	if (IS_ERR(file)) {
+		fput(region_file);
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
 static int kvmmig_region_check(const struct kvmmig_create_region *args)
 {
 	size_t len;
@@ -423,6 +480,7 @@ int kvmmig_region_create(const void __user *argp)
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
 	mapping_set_unevictable(mapping);
 	i_size_write(file_inode(file), args.size);
+	region->file = file;
 
 	/* From here on the file owns the region: fput() frees it. */
 	fd_install(fd, file);
@@ -437,6 +495,41 @@ err_unregister:
 err_free:
 	kvmmig_region_free(region);
 	return ret;
+}
+
+int kvmmig_region_for_each(u64 *cursor,
+			   int (*fn)(struct kvmmig_region *region, void *arg),
+			   void *arg)
+{
+	struct kvmmig_region *r;
+	int ret = 0;
+
+	mutex_lock(&kvmmig_regions_lock);
+	/* The list is in id order: regions are only ever added at its tail. */
+	list_for_each_entry(r, &kvmmig_regions, list) {
+		if (r->id < *cursor)
+			continue;
+		ret = fn(r, arg);
+		if (ret)
+			break;
+		*cursor = r->id + 1;
+	}
+	mutex_unlock(&kvmmig_regions_lock);
+	return ret;
+}
+
+void kvmmig_region_log_info(struct kvmmig_region *region,
+			    struct kvmmig_region_log_info *info)
+{
+	struct kvmmig_dirty_log *log = &region->log;
+
+	info->enabled = READ_ONCE(log->enabled);
+	info->mode = READ_ONCE(log->mode);
+	info->harvests = atomic64_read(&log->harvests);
+	info->pages_reported = atomic64_read(&log->pages_reported);
+	info->write_faults = atomic64_read(&log->write_faults);
+	info->batch_ns_max = atomic64_read(&log->batch_ns_max);
+	info->harvest_ns_max = atomic64_read(&log->harvest_ns_max);
 }
 
 void kvmmig_regions_show(struct seq_file *m)

@@ -24,6 +24,22 @@ struct kvmmig_region {
 	struct pid *owner;		/* tgid of the creator, for the limit */
 	atomic_long_t nr_allocated;	/* folios ever added */
 	struct kvmmig_dirty_log log;
+	struct file *file;		/* the region's own file; clones pin it */
+	unsigned long flags;		/* KVMMIG_REGION_* bit numbers */
+};
+
+/* Set while a session holds the region: it may be in one at a time. */
+#define KVMMIG_REGION_IN_SESSION	0
+
+/* A copy of the dirty log's counters, for netlink dumps. */
+struct kvmmig_region_log_info {
+	bool enabled;
+	u32 mode;
+	u64 harvests;
+	u64 pages_reported;
+	u64 write_faults;
+	u64 batch_ns_max;
+	u64 harvest_ns_max;
 };
 
 /* KVMMIG_CREATE_REGION: returns the new fd or -errno. */
@@ -32,6 +48,29 @@ int kvmmig_region_create(const void __user *argp);
 /* The region's folio at @index, locked and referenced; allocated if absent. */
 int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
 			    struct folio **foliop);
+
+/* The region behind a region fd's own file, or NULL for any other file. */
+struct kvmmig_region *kvmmig_region_from_file(struct file *file);
+
+/*
+ * A new fd (close-on-exec) on the region of @region_file, for migd: pread,
+ * pwrite and the dirty log ioctls work on it, mmap does not.  It pins the
+ * region's own file.  Returns the fd or -errno.
+ */
+int kvmmig_region_open_clone(struct file *region_file, bool rdonly);
+
+/*
+ * Call @fn on each region whose id is at least *@cursor, in id order,
+ * under the region list's lock, until @fn returns non-zero; *@cursor is
+ * left at the id @fn refused, or past the last region.  Returns what @fn
+ * last returned.
+ */
+int kvmmig_region_for_each(u64 *cursor,
+			   int (*fn)(struct kvmmig_region *region, void *arg),
+			   void *arg);
+
+void kvmmig_region_log_info(struct kvmmig_region *region,
+			    struct kvmmig_region_log_info *info);
 
 void kvmmig_regions_show(struct seq_file *m);
 long kvmmig_region_pages(void);

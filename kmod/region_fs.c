@@ -61,6 +61,31 @@ err_put_module:
 	return file;
 }
 
+struct file *kvmmig_region_fs_clone(struct file *base, const char *name,
+				    int flags,
+				    const struct file_operations *fops,
+				    void *private)
+{
+	struct inode *inode = file_inode(base);
+	struct file *file;
+
+	if (!try_module_get(fops->owner))
+		return ERR_PTR(-ENOENT);
+
+	/* Same inode, hence same address_space; a dentry of its own. */
+	ihold(inode);
+	file = alloc_file_pseudo(inode, kvmmig_mnt, name, flags | O_LARGEFILE,
+				 fops);
+	if (IS_ERR(file)) {
+		iput(inode);
+		module_put(fops->owner);
+		return file;
+	}
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE | FMODE_LSEEK;
+	file->private_data = private;
+	return file;
+}
+
 int kvmmig_region_fs_init(void)
 {
 	kvmmig_mnt = kern_mount(&kvmmig_fs_type);

@@ -12,4 +12,10 @@ struct file *kvmmig_region_fs_file(const char *name,
 				   const struct file_operations *fops,
 				   void *private);
 
+/* Another file on @base's inode, with its own fops and open flags. */
+struct file *kvmmig_region_fs_clone(struct file *base, const char *name,
+				    int flags,
+				    const struct file_operations *fops,
+				    void *private);
+
 #endif /* _KVMMIG_REGION_FS_H */

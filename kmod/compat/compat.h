@@ -48,4 +48,14 @@ static inline struct folio *kvmmig_lock_folio(struct address_space *mapping,
 #define KVMMIG_HAVE_MAPPING_DIRTY_HELPERS 1
 #endif
 
+/*
+ * The attributes a genetlink dump request was parsed into: struct
+ * genl_dumpit_info carries a struct genl_info since 6.2.
+ */
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+#define kvmmig_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->info.attrs)
+#else
+#define kvmmig_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* _KVMMIG_COMPAT_H */

@@ -26,9 +26,11 @@
  */
 #define KVMMIG_FEATURE_REGION		(1ULL << 0)	/* KVMMIG_CREATE_REGION */
 #define KVMMIG_FEATURE_DIRTY_LOG	(1ULL << 1)	/* write-protect dirty log */
+#define KVMMIG_FEATURE_SESSION		(1ULL << 2)	/* sessions, netlink */
 #define KVMMIG_FEATURE_DIRTY_LOG_AD	(1ULL << 3)	/* A/D-bit dirty log */
 #define KVMMIG_FEATURES_ALL		(KVMMIG_FEATURE_REGION | \
 					 KVMMIG_FEATURE_DIRTY_LOG | \
+					 KVMMIG_FEATURE_SESSION | \
 					 KVMMIG_FEATURE_DIRTY_LOG_AD)
 
 #define KVMMIG_IOCTL_TYPE	0xB9
