@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvmmig region backend (see backend_kvmmig.h and
- * Documentation/dirty-logging.rst for the ioctls).
+ * Documentation/dirty-logging.rst for the ioctls): the same code serves
+ * an inherited region fd and the fds KVMMIG_OPEN_SESSION_REGION gives.
  *
  * Tracking is enabled without INITIALLY_SET: the engine sends every page
  * in its first round anyway, so the first harvest should report only the
@@ -26,9 +27,13 @@
 
 struct kvmmig_region {
 	int fd;
+	bool own_fd;		/* opened by migd (a session's), closed with it */
 	bool tracking;
 	uint64_t *slice;
 };
+
+/* Zero pages are written from this, many pages per pwrite. */
+#define ZERO_CHUNK	(64u << 10)
 
 bool migd_kvmmig_is_region(int fd)
 {
@@ -121,14 +126,14 @@ static int prepare(struct migd_region *r, uint64_t npages)
 static int write_pages(struct migd_region *r, uint64_t first, uint64_t n,
 		       const void *buf)
 {
-	static const char zero[KVMMIG_PAGE_SIZE];
+	static const char zero[ZERO_CHUNK];
 	struct kvmmig_region *k = r->priv;
 	off_t off = first * r->page_size;
 	size_t len = n * r->page_size;
 	const char *p = buf;
 
 	while (len) {
-		size_t chunk = buf ? len : sizeof(zero);
+		size_t chunk = buf || len < sizeof(zero) ? len : sizeof(zero);
 		ssize_t put = pwrite(k->fd, buf ? p : zero, chunk, off);
 
 		if (put < 0) {
@@ -152,8 +157,8 @@ static int commit(struct migd_region *r)
 static void discard(struct migd_region *r)
 {
 	/*
-	 * The VMM owns the region and learns of the failure from migd's exit
-	 * status; it drops the region.  The session layer will do this.
+	 * The VMM owns the region and drops it: told by the session's
+	 * ABORTED state, or by migd's exit status for an inherited fd.
 	 */
 	(void)r;
 }
@@ -166,6 +171,8 @@ static void kvmmig_close(struct migd_region *r)
 		return;
 	if (k->tracking)
 		track_stop(r);
+	if (k->own_fd)
+		close(k->fd);
 	free(k->slice);
 	free(k);
 	r->priv = NULL;
@@ -187,39 +194,49 @@ static const struct migd_region_ops kvmmig_dest_ops = {
 	.close = kvmmig_close,
 };
 
-static int open_common(struct migd_region *r, int fd, const struct migd_region_ops *ops)
+int migd_kvmmig_attach(struct migd_region *r, int fd, uint64_t size, bool source,
+		       bool own_fd)
 {
 	struct kvmmig_region *k;
+
+	if (!size || size % KVMMIG_PAGE_SIZE)
+		return -EINVAL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->fd = fd;
+	k->own_fd = own_fd;
+	if (source) {
+		k->slice = calloc(HARVEST_SLICE / 64, 8);
+		if (!k->slice) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	r->ops = source ? &kvmmig_source_ops : &kvmmig_dest_ops;
+	r->page_size = KVMMIG_PAGE_SIZE;
+	r->npages = size / KVMMIG_PAGE_SIZE;
+	r->priv = k;
+	return 0;
+}
+
+static int open_inherited(struct migd_region *r, int fd, bool source)
+{
 	struct stat st;
 
 	if (!migd_kvmmig_is_region(fd))
 		return errno == ENOTTY ? -ENOTTY : -errno;
 	if (fstat(fd, &st))
 		return -errno;
-	if (!st.st_size || st.st_size % KVMMIG_PAGE_SIZE)
-		return -EINVAL;
-	k = calloc(1, sizeof(*k));
-	if (!k)
-		return -ENOMEM;
-	k->fd = fd;
-	k->slice = calloc(HARVEST_SLICE / 64, 8);
-	if (!k->slice) {
-		free(k);
-		return -ENOMEM;
-	}
-	r->ops = ops;
-	r->page_size = KVMMIG_PAGE_SIZE;
-	r->npages = st.st_size / KVMMIG_PAGE_SIZE;
-	r->priv = k;
-	return 0;
+	return migd_kvmmig_attach(r, fd, st.st_size, source, false);
 }
 
 int migd_kvmmig_open_source(struct migd_region *r, int fd)
 {
-	return open_common(r, fd, &kvmmig_source_ops);
+	return open_inherited(r, fd, true);
 }
 
 int migd_kvmmig_open_dest(struct migd_region *r, int fd)
 {
-	return open_common(r, fd, &kvmmig_dest_ops);
+	return open_inherited(r, fd, false);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migd: moves a VM's memory between hosts.  This file is the command
- * line: it parses options, opens the regions and runs one role.
+ * migd: moves a VM between hosts.  This file is the command line: it
+ * parses options, opens the session (or the regions) and runs one role.
  */
 
 #include <errno.h>
@@ -16,9 +16,12 @@
 #include "backend_file.h"
 #include "backend_kvmmig.h"
 #include "hooks.h"
+#include "list.h"
 #include "log.h"
 #include "migd.h"
+#include "pidfile.h"
 #include "precopy.h"
+#include "session.h"
 #include "tmpfile.h"
 #include "transport.h"
 #include "verify.h"
@@ -28,37 +31,50 @@ volatile sig_atomic_t migd_cancelled;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: migd [OPTIONS] --peer HOST[:PORT] REGION...\n"
-		"       migd [OPTIONS] --listen [ADDR:]PORT REGION...\n"
-		"       migd [OPTIONS] --output FILE|- REGION...\n"
+		"Usage: migd [OPTIONS] --peer HOST[:PORT] SESSION\n"
+		"       migd [OPTIONS] --listen [ADDR:]PORT [SESSION]\n"
+		"       migd [OPTIONS] --output FILE|- SESSION\n"
+		"       migd --cancel SESSION\n"
+		"       migd list [--json]\n"
 		"       migd verify [-q] FILE|-\n"
+		"       migd [OPTIONS] --peer|--listen|--output ... REGION...\n"
 		"\n"
-		"Live-migrate a VM's memory: --peer sends it to the migd listening on\n"
-		"HOST (port " MIGD_DEFAULT_PORT " by default), --listen receives one migration,\n"
-		"--output saves it as a stream file that \"migd verify\" checks.\n"
+		"Live-migrate a VM: --peer sends kvmmig session SESSION to the migd\n"
+		"listening on HOST (port " MIGD_DEFAULT_PORT " by default), --listen receives one\n"
+		"migration into a WAITING session (SESSION, or the one whose regions\n"
+		"match the source's), --output saves it as a stream file that\n"
+		"\"migd verify\" checks.\n"
 		"\n"
-		"REGION is [NAME=]PATH, a memory file, or [NAME=]fd:N, a kvmmig region\n"
-		"fd inherited from the VMM.  Regions are matched by NAME (default ram0,\n"
-		"ram1, ... in order).  A source file PATH may have a dirty log\n"
-		"PATH.dirty written by the VMM; without one it is taken as unchanging.\n"
-		"A destination PATH appears only when the migration has completed.\n"
+		"Instead of a SESSION, memory can be given as REGIONs: [NAME=]PATH, a\n"
+		"memory file, or [NAME=]fd:N, a kvmmig region fd inherited from the VMM.\n"
+		"Regions are matched by NAME (default ram0, ram1, ... in order).  A\n"
+		"source file PATH may have a dirty log PATH.dirty written by the VMM;\n"
+		"without one it is taken as unchanging.  A destination PATH appears\n"
+		"only when the migration has completed.  An argument without '=', '/'\n"
+		"or \"fd:\" is a SESSION.\n"
 		"\n"
 		"Pre-copy policy (source):\n"
 		"  -d, --downtime MS        stop the VM when the rest fits in MS (300)\n"
 		"  -r, --max-rounds N       live rounds at most, then stop anyway (30)\n"
 		"  -b, --bwlimit MBPS       cap the sending rate, megabytes/s (none)\n"
-		"      --pause-timeout SEC  wait this long for the VMM to pause (10)\n"
+		"      --pause-timeout SEC  wait this long for the VMM to acknowledge the\n"
+		"                           pause (source) or the arrival (destination) (10)\n"
 		"      --on-pause CMD       shell command that pauses the VM (exit 0: paused)\n"
 		"      --on-resume CMD      shell command that resumes it after a failure\n"
 		"      --on-handover CMD    shell command run once the destination has it\n"
+		"                           (these three for REGIONs; a session pauses\n"
+		"                           through kvmmig)\n"
 		"\n"
 		"Options:\n"
 		"  -p, --peer HOST[:PORT]   migrate to the destination on HOST\n"
 		"  -l, --listen [ADDR:]PORT receive one migration on PORT\n"
 		"  -o, --output FILE|-      save the stream to FILE (- for stdout)\n"
+		"      --cancel SESSION     stop the migd migrating SESSION and wait for it\n"
 		"  -t, --timeout SEC        give up after SEC without progress (30)\n"
 		"      --page-size BYTES    page size of file regions (4096)\n"
 		"  -j, --json               print the summary as JSON\n"
+		"      --progress           draw the progress line even when stderr is\n"
+		"                           not a terminal (a serial console)\n"
 		"      --no-progress        no live progress line on a terminal\n"
 		"  -q, --quiet              errors only, and no summary\n"
 		"  -v, --verbose            more log messages (repeat for more)\n"
@@ -66,6 +82,7 @@ static void usage(FILE *out)
 		"  -V, --version            show the version and exit\n"
 		"\n"
 		"Commands:\n"
+		"  list [--json]            the kvmmig sessions and regions of this host\n"
 		"  verify FILE|-            check a migration stream and summarise it\n"
 		"\n"
 		"Exit status: 0 migrated, 1 failed (the message says what), 2 usage.\n"
@@ -75,20 +92,24 @@ static void usage(FILE *out)
 enum {
 	OPT_PAUSE_TIMEOUT = 256,
 	OPT_PAGE_SIZE,
+	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_CANCEL,
 	OPT_ON_PAUSE,
 	OPT_ON_RESUME,
 	OPT_ON_HANDOVER,
 };
 
 struct cmdline {
-	const char *peer, *listen, *output;
+	const char *peer, *listen, *output, *cancel;
 	struct migd_policy policy;
 	uint64_t rate_limit;
 	int timeout_ms, pause_timeout_ms;
 	uint32_t page_size;
 	struct migd_hooks hooks;
-	bool json, progress, quiet;
+	bool json, quiet;
+	enum migd_progress_mode progress;
+	const char *session;		/* a session instead of regions */
 	char **region_args;
 	unsigned int nregions;
 };
@@ -123,7 +144,9 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 		{ "on-pause",      required_argument, NULL, OPT_ON_PAUSE },
 		{ "on-resume",     required_argument, NULL, OPT_ON_RESUME },
 		{ "on-handover",   required_argument, NULL, OPT_ON_HANDOVER },
+		{ "cancel",        required_argument, NULL, OPT_CANCEL },
 		{ "json",          no_argument,       NULL, 'j' },
+		{ "progress",      no_argument,       NULL, OPT_PROGRESS },
 		{ "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
 		{ "quiet",         no_argument,       NULL, 'q' },
 		{ "verbose",       no_argument,       NULL, 'v' },
@@ -144,6 +167,9 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 			break;
 		case 'o':
 			c->output = optarg;
+			break;
+		case OPT_CANCEL:
+			c->cancel = optarg;
 			break;
 		case 'd':
 			if (parse_uint("--downtime", optarg, 1, 3600000, &v))
@@ -193,12 +219,15 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 		case 'j':
 			c->json = true;
 			break;
+		case OPT_PROGRESS:
+			c->progress = MIGD_PROGRESS_ALWAYS;
+			break;
 		case OPT_NO_PROGRESS:
-			c->progress = false;
+			c->progress = MIGD_PROGRESS_OFF;
 			break;
 		case 'q':
 			c->quiet = true;
-			c->progress = false;
+			c->progress = MIGD_PROGRESS_OFF;
 			migd_log_level = MIGD_LOG_ERR;
 			break;
 		case 'v':
@@ -215,9 +244,16 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 			return 2;
 		}
 	}
+	if (c->cancel) {
+		if (c->peer || c->listen || c->output || optind != argc) {
+			fprintf(stderr, "migd: --cancel SESSION takes no other role or argument\n");
+			return 2;
+		}
+		return 0;
+	}
 	if (!!c->peer + !!c->listen + !!c->output != 1) {
-		fprintf(stderr, "migd: give exactly one of --peer, --listen and --output\n"
-			"Try \"migd --help\".\n");
+		fprintf(stderr, "migd: give exactly one of --peer, --listen, --output and "
+			"--cancel\nTry \"migd --help\".\n");
 		return 2;
 	}
 	if ((c->hooks.on_resume || c->hooks.on_handover) && !c->hooks.on_pause) {
@@ -226,9 +262,36 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 	}
 	c->region_args = argv + optind;
 	c->nregions = argc - optind;
-	if (!c->nregions) {
-		fprintf(stderr, "migd: no REGION given (the memory to %s, as [NAME=]PATH)\n",
-			c->listen ? "receive into" : "send");
+	for (unsigned int i = 0; i < c->nregions; i++) {
+		const char *a = c->region_args[i];
+
+		if (strchr(a, '=') || strchr(a, '/') || !strncmp(a, "fd:", 3))
+			continue;
+		if (c->nregions > 1) {
+			fprintf(stderr, "migd: \"%s\" is a session name (no '=', '/' or "
+				"\"fd:\"): give one SESSION, or REGIONs only\n", a);
+			return 2;
+		}
+		c->session = a;
+	}
+	if (c->session) {
+		c->nregions = 0;
+		if (c->hooks.on_pause) {
+			fprintf(stderr, "migd: --on-pause is for REGIONs; session \"%s\" is "
+				"paused through kvmmig\n", c->session);
+			return 2;
+		}
+		if (strlen(c->session) >= KVMMIG_SESSION_NAME_LEN) {
+			fprintf(stderr, "migd: session name \"%s\": at most %d characters\n",
+				c->session, KVMMIG_SESSION_NAME_LEN - 1);
+			return 2;
+		}
+		return 0;
+	}
+	/* --listen alone receives into the matching WAITING session. */
+	if (!c->nregions && !c->listen) {
+		fprintf(stderr, "migd: no SESSION (or REGION) given: the VM to %s\n",
+			c->peer ? "migrate" : "save");
 		return 2;
 	}
 	if (c->nregions > KVMMIG_STREAM_MAX_REGIONS) {
@@ -329,14 +392,31 @@ static void install_signals(void)
 
 static void report(const struct cmdline *c, const struct migd_stats *st, int ret)
 {
+	/* With --output -, standard output is the stream: nothing may follow END. */
+	FILE *out = c->output && !strcmp(c->output, "-") ? stderr : stdout;
+
 	if (ret)
 		pr_err("migration %s %s failed: %s", st->source ? "to" : "from",
 		       st->peer ? st->peer : "?", st->error);
 	if (c->json)
-		migd_print_json(stdout, st);
+		migd_print_json(out, st);
 	else if (!c->quiet)
-		migd_print_summary(stdout, st);
-	fflush(stdout);
+		migd_print_summary(out, st);
+	fflush(out);
+}
+
+/* Session mode: the session's regions and VM control instead of files. */
+static struct migd_session session;
+static bool have_session;
+
+static void session_summary(void)
+{
+	uint64_t bytes = 0;
+
+	for (unsigned int i = 0; i < session.nregions; i++)
+		bytes += session.regions[i].npages * session.regions[i].page_size;
+	pr_info("session \"%s\" (id %" PRIu32 "): %u regions, %" PRIu64 " MiB",
+		session.info.name, session.info.id, session.nregions, bytes >> 20);
 }
 
 static int run_source(struct cmdline *c, struct migd_region *regions)
@@ -351,12 +431,25 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 	struct migd_vm_ops vm = { 0 };
 	struct migd_tmpfile out = { .fd = -1 };
 	char peer[MIGD_ADDR_LEN + 16];
+	unsigned int i, nregions = c->nregions;
 	struct migd_conn conn;
-	unsigned int i;
 	int fd = -1, ret;
 
-	migd_hooks_install(&vm, &c->hooks);
-	for (i = 0; i < c->nregions; i++) {
+	if (c->session) {
+		have_session = true;
+		ret = migd_session_open_source(&session, c->session);
+		if (ret) {
+			pr_err("%s", session.error);
+			goto out;
+		}
+		regions = session.regions;
+		nregions = session.nregions;
+		vm = session.vm;
+		session_summary();
+	} else {
+		migd_hooks_install(&vm, &c->hooks);
+	}
+	for (i = 0; !c->session && i < nregions; i++) {
 		ret = open_region(c, &regions[i], true, &vm);
 		if (ret)
 			goto out;
@@ -396,7 +489,7 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 	}
 	st.peer = peer;
 	migd_conn_init(&conn, fd, c->timeout_ms, c->rate_limit);
-	ret = migd_precopy_send(regions, c->nregions, &vm, &conn, &so, &st);
+	ret = migd_precopy_send(regions, nregions, &vm, &conn, &so, &st);
 	if (!ret && out.fd >= 0) {
 		ret = migd_tmpfile_commit(&out);
 		if (ret)
@@ -406,27 +499,44 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 	}
 	report(c, &st, ret);
 	if (!ret && c->output)
-		pr_info("saved to %s; the VM was not handed over and runs on", c->output);
+		pr_info("saved to %s; the VM was not handed over and runs on", peer);
 out:
 	if (fd >= 0 && fd != STDOUT_FILENO && fd != out.fd)
 		close(fd);
 	migd_tmpfile_close(&out);
-	for (i = 0; i < c->nregions; i++)
-		if (regions[i].ops)
-			regions[i].ops->close(&regions[i]);
+	if (have_session) {
+		migd_session_close(&session);
+	} else {
+		for (i = 0; i < nregions; i++)
+			if (regions[i].ops)
+				regions[i].ops->close(&regions[i]);
+	}
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 static int run_dest(struct cmdline *c, struct migd_region *regions)
 {
-	struct migd_recv_opts ro = { .progress = c->progress };
+	struct migd_recv_opts ro = {
+		.progress = c->progress,
+		.ack_timeout_ms = c->pause_timeout_ms,
+	};
 	static struct migd_stats st;
 	char bound[MIGD_ADDR_LEN + 16], peer[MIGD_ADDR_LEN + 16];
+	unsigned int i, nregions = c->nregions;
 	struct migd_conn conn;
 	int lfd = -1, fd = -1, ret;
-	unsigned int i;
 
-	for (i = 0; i < c->nregions; i++) {
+	if (c->session || !nregions) {
+		have_session = true;
+		ret = migd_session_open_dest(&session, c->session);
+		if (ret) {
+			pr_err("%s", session.error);
+			goto out;
+		}
+		ro.dest = &session.dest;
+		regions = NULL;
+	}
+	for (i = 0; !have_session && i < nregions; i++) {
 		ret = open_region(c, &regions[i], false, NULL);
 		if (ret)
 			goto out;
@@ -434,7 +544,12 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 	ret = migd_listen(c->listen, &lfd, bound, sizeof(bound));
 	if (ret)
 		goto out;
-	pr_info("listening on %s", bound);
+	if (c->session)
+		pr_info("listening on %s for session \"%s\"", bound, c->session);
+	else if (have_session)
+		pr_info("listening on %s for the WAITING session that matches", bound);
+	else
+		pr_info("listening on %s", bound);
 	ret = migd_accept(lfd, 0, &fd, peer, sizeof(peer));
 	if (ret) {
 		pr_err("%s", ret == -ECANCELED ? "cancelled" : strerror(-ret));
@@ -446,16 +561,20 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 	pr_info("migration from %s", peer);
 	st.peer = peer;
 	migd_conn_init(&conn, fd, c->timeout_ms, 0);
-	ret = migd_precopy_recv(regions, c->nregions, &conn, &ro, &st);
+	ret = migd_precopy_recv(regions, nregions, &conn, &ro, &st);
 	report(c, &st, ret);
 out:
 	if (fd >= 0)
 		close(fd);
 	if (lfd >= 0)
 		close(lfd);
-	for (i = 0; i < c->nregions; i++)
-		if (regions[i].ops)
-			regions[i].ops->close(&regions[i]);
+	if (have_session) {
+		migd_session_close(&session);
+	} else {
+		for (i = 0; i < nregions; i++)
+			if (regions[i].ops)
+				regions[i].ops->close(&regions[i]);
+	}
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -470,7 +589,7 @@ int main(int argc, char **argv)
 		.timeout_ms = 30000,
 		.pause_timeout_ms = 10000,
 		.page_size = 4096,
-		.progress = true,
+		.progress = MIGD_PROGRESS_AUTO,
 	};
 	struct migd_region *regions;
 	unsigned int i;
@@ -479,11 +598,17 @@ int main(int argc, char **argv)
 	/* Subcommands parse their own options. */
 	if (argc > 1 && !strcmp(argv[1], "verify"))
 		return migd_verify_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "list"))
+		return migd_list_main(argc - 1, argv + 1);
 
 	ret = parse_args(argc, argv, &c);
 	if (ret)
 		return ret;
-	regions = calloc(c.nregions, sizeof(*regions));
+	if (c.cancel) {
+		install_signals();
+		return migd_cancel_main(c.cancel, c.timeout_ms);
+	}
+	regions = calloc(c.nregions ? c.nregions : 1, sizeof(*regions));
 	if (!regions) {
 		pr_err("out of memory");
 		return EXIT_FAILURE;

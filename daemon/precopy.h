@@ -8,8 +8,9 @@
  * Connection protocol (Documentation/migd.rst): the source writes its
  * forward stream header and REGIONS; the destination answers with a
  * return stream header and its REGIONS, which the source compares; after
- * the source's END the destination commits the pages and writes the
- * return stream's END, which is the source's proof of hand-over.
+ * the source's END the destination commits the pages, hands the state to
+ * its VMM and, once that runs the VM, writes the return stream's END,
+ * which is the source's proof of hand-over.
  */
 #ifndef MIGD_PRECOPY_H
 #define MIGD_PRECOPY_H
@@ -25,11 +26,14 @@ struct migd_send_opts {
 	struct migd_policy policy;
 	int pause_timeout_ms;
 	bool to_file;		/* no return stream: a save */
-	bool progress;
+	enum migd_progress_mode progress;
 };
 
 struct migd_recv_opts {
-	bool progress;
+	enum migd_progress_mode progress;
+	/* The VMM on this side, or NULL (file regions). */
+	const struct migd_dest_ops *dest;
+	int ack_timeout_ms;	/* for dest->arrive() */
 };
 
 /*
@@ -42,8 +46,10 @@ int migd_precopy_send(struct migd_region *regions, unsigned int nregions,
 		      const struct migd_send_opts *opts, struct migd_stats *st);
 
 /*
- * Returns 0 when every region has been committed, else -errno with
- * st->error set; then every region has been discarded.
+ * Returns 0 when every region has been committed (and opts->dest has run
+ * the VM), else -errno with st->error set; then every region has been
+ * discarded and opts->dest aborted.  With opts->dest->bind, @regions may
+ * be NULL: bind() supplies them.
  */
 int migd_precopy_recv(struct migd_region *regions, unsigned int nregions,
 		      struct migd_conn *conn, const struct migd_recv_opts *opts,

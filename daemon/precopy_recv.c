@@ -19,6 +19,11 @@
 
 /* One bit per page is tracked for streams up to this size (64 GiB). */
 #define RECV_TRACK_PAGES	(16ull << 20)
+/* State held in memory until the end of the stream, whatever the VMM. */
+#define RECV_MAX_STATE_BYTES	(256ull << 20)
+#define RECV_MAX_STATE_BLOBS	4096
+/* How often the VMM is asked whether it is still there. */
+#define RECV_CHECK_NS		(100 * MIGD_NSEC_PER_MSEC)
 
 struct receiver {
 	struct migd_region *regions;
@@ -27,10 +32,18 @@ struct receiver {
 	uint32_t *ids;
 	unsigned int nids;
 	struct migd_conn *conn;
+	const struct migd_dest_ops *dest;
+	bool bound;			/* dest->bind() succeeded */
 	struct kvmmig_stream_reader *r;
 	struct kvmmig_stream_writer *w;
 	struct migd_stats *st;
 	uint64_t round_start, round_bytes0, round_zero;
+	uint64_t last_check;
+	/* STATE blobs: the complete ones, and the one being reassembled. */
+	struct migd_state state;
+	struct kvmmig_stream_state_desc cur_desc;
+	uint8_t *cur;
+	uint64_t cur_len;
 };
 
 static int fail(struct receiver *rc, int err, const char *fmt, ...)
@@ -63,6 +76,15 @@ static int read_fail(struct receiver *rc, int err)
 	return fail(rc, err, "rejected the stream: %s", e->msg);
 }
 
+/* The destination backend's own account of a failure, else strerror. */
+static const char *dest_error(struct receiver *rc, int err)
+{
+	const char *msg = rc->dest && rc->dest->last_error ?
+			  rc->dest->last_error(rc->dest->opaque) : NULL;
+
+	return msg && *msg ? msg : strerror(-err);
+}
+
 static struct migd_region *lookup(struct receiver *rc, uint32_t id)
 {
 	for (unsigned int i = 0; i < rc->nids; i++)
@@ -77,6 +99,13 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 	unsigned int n = rec->regions.count;
 	int ret;
 
+	if (rc->dest && rc->dest->bind) {
+		ret = rc->dest->bind(rc->dest->opaque, rec->regions.regions, n,
+				     &rc->regions, &rc->nregions);
+		if (ret)
+			return fail(rc, ret, "%s", dest_error(rc, ret));
+		rc->bound = true;
+	}
 	if (n != rc->nregions)
 		return fail(rc, -ENOENT, "the source has %u regions, this side %u", n,
 			    rc->nregions);
@@ -91,6 +120,9 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 		for (unsigned int j = 0; j < rc->nregions; j++)
 			if (!strcmp(rc->regions[j].name, sr->name))
 				mine = &rc->regions[j];
+		if (!mine && rc->dest)
+			return fail(rc, -ENOENT, "the source's region \"%s\" is not in "
+				    "the session here", sr->name);
 		if (!mine)
 			return fail(rc, -ENOENT, "the source's region \"%s\" has no "
 				    "destination here (name one NAME=PATH)", sr->name);
@@ -202,6 +234,70 @@ static int store_pages(struct receiver *rc, const struct kvmmig_stream_rec *rec)
 	return 0;
 }
 
+/* Reassembles a STATE blob; whole blobs wait in rc->state until the end. */
+static int take_state(struct receiver *rc, const struct kvmmig_stream_rec *rec)
+{
+	const struct kvmmig_stream_state_desc *d = &rec->state.desc;
+	uint64_t max_blob = rc->dest->max_state_blob;
+	unsigned int max_blobs = rc->dest->max_state_blobs;
+	char kind[16];
+	int ret;
+
+	if (!max_blobs || max_blobs > RECV_MAX_STATE_BLOBS)
+		max_blobs = RECV_MAX_STATE_BLOBS;
+	if (rec->state.offset == 0) {
+		const char *k = migd_state_kind_name(d->kind, kind, sizeof(kind));
+
+		if (max_blob && rec->state.total_size > max_blob)
+			return fail(rc, -EMSGSIZE, "the source's state blob %s %" PRIu32
+				    " \"%s\" has %" PRIu64 " bytes, the VMM here takes at most %"
+				    PRIu64, k, d->instance, d->name, rec->state.total_size,
+				    max_blob);
+		if (rc->state.count >= max_blobs)
+			return fail(rc, -ENOSPC, "the source sent more than %u state blobs",
+				    max_blobs);
+		if (rc->state.bytes + rec->state.total_size > RECV_MAX_STATE_BYTES)
+			return fail(rc, -EMSGSIZE, "the source's state exceeds %llu MiB",
+				    RECV_MAX_STATE_BYTES >> 20);
+		rc->cur = malloc(rec->state.total_size ? rec->state.total_size : 1);
+		if (!rc->cur)
+			return fail(rc, -ENOMEM, "out of memory for a state blob of %" PRIu64
+				    " bytes", rec->state.total_size);
+		rc->cur_desc = *d;
+		rc->cur_len = rec->state.total_size;
+	}
+	/* The reader has checked that chunks match and add up. */
+	memcpy(rc->cur + rec->state.offset, rec->state.data, rec->state.len);
+	if (rec->state.flags & KVMMIG_STATE_F_MORE)
+		return 0;
+	ret = migd_state_put_owned(&rc->state, &rc->cur_desc, rc->cur, rc->cur_len);
+	rc->cur = NULL;
+	if (ret)
+		return fail(rc, ret, "out of memory for the state");
+	return 0;
+}
+
+static int dest_check(struct receiver *rc)
+{
+	uint64_t now;
+	int ret;
+
+	if (!rc->dest || !rc->dest->check || !rc->bound)
+		return 0;
+	now = migd_now_ns();
+	if (now - rc->last_check < RECV_CHECK_NS)
+		return 0;
+	rc->last_check = now;
+	ret = rc->dest->check(rc->dest->opaque);
+	return ret ? fail(rc, ret, "%s", dest_error(rc, ret)) : 0;
+}
+
+static int cancel_check(void *arg)
+{
+	(void)arg;
+	return migd_cancelled ? -ECANCELED : 0;
+}
+
 static void round_end(struct receiver *rc)
 {
 	if (!rc->st->round)
@@ -257,7 +353,11 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			ret = store_pages(rc, &rec);
 			break;
 		case KVMMIG_REC_STATE:
-			/* No VMM to hand it to until sessions exist. */
+			if (rc->dest) {
+				ret = take_state(rc, &rec);
+				break;
+			}
+			/* Memory files: no VMM to hand it to. */
 			pr_debug("ignoring a STATE record (kind %" PRIu32 ")",
 				 rec.state.desc.kind);
 			break;
@@ -273,6 +373,8 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			pr_debug("skipping an optional record 0x%08" PRIx32, rec.type);
 			break;
 		}
+		if (!ret)
+			ret = dest_check(rc);
 		if (ret)
 			return ret;
 		migd_progress_update(rc->st, false);
@@ -288,6 +390,26 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 		ret = r->ops->commit(r);
 		if (ret)
 			return fail(rc, ret, "committing %s: %s", r->path, strerror(-ret));
+	}
+	rc->st->state_blobs = rc->state.count;
+	rc->st->state_bytes = rc->state.bytes;
+	if (rc->dest && rc->dest->arrive) {
+		uint64_t t0 = migd_now_ns();
+
+		pr_info("all memory and %u state blobs (%" PRIu64 " bytes) received; "
+			"handing over to the VMM", rc->state.count, rc->state.bytes);
+		ret = rc->dest->arrive(rc->dest->opaque, &rc->state, o->ack_timeout_ms,
+				       cancel_check, NULL);
+		if (ret == -ECANCELED)
+			return fail(rc, ret, "cancelled while the VMM was taking over");
+		if (ret == -ETIMEDOUT && !(rc->dest->last_error &&
+					   rc->dest->last_error(rc->dest->opaque)))
+			return fail(rc, ret, "the VMM did not take over the VM in %d s",
+				    o->ack_timeout_ms / 1000);
+		if (ret)
+			return fail(rc, ret, "handing over to the VMM: %s",
+				    dest_error(rc, ret));
+		pr_debug("the VMM took over in %.1f ms", (migd_now_ns() - t0) / 1e6);
 	}
 	ret = kvmmig_stream_write_end(rc->w);
 	if (ret)
@@ -305,6 +427,7 @@ int migd_precopy_recv(struct migd_region *regions, unsigned int nregions,
 		.regions = regions,
 		.nregions = nregions,
 		.conn = conn,
+		.dest = opts->dest,
 		.st = st,
 	};
 	int ret;
@@ -314,13 +437,17 @@ int migd_precopy_recv(struct migd_region *regions, unsigned int nregions,
 	ret = run(&rc, opts);
 	migd_progress_stop();
 	if (ret) {
-		for (unsigned int i = 0; i < nregions; i++)
-			regions[i].ops->discard(&regions[i]);
+		for (unsigned int i = 0; i < rc.nregions && rc.regions; i++)
+			rc.regions[i].ops->discard(&rc.regions[i]);
+		if (rc.dest && rc.dest->abort)
+			rc.dest->abort(rc.dest->opaque);
 	}
 	st->end_ns = migd_now_ns();
 	st->ok = !ret;
 	free(rc.by_id);
 	free(rc.ids);
+	free(rc.cur);
+	migd_state_free(&rc.state);
 	kvmmig_stream_reader_free(rc.r);
 	kvmmig_stream_writer_free(rc.w);
 	return ret;

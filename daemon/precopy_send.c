@@ -24,6 +24,7 @@ struct sender {
 	struct migd_region *regions;
 	unsigned int nregions;
 	struct migd_conn *conn;
+	struct migd_vm_ops *vm;
 	struct kvmmig_stream_writer *w;
 	struct kvmmig_stream_reader *r;		/* return stream */
 	struct migd_stats *st;
@@ -87,6 +88,55 @@ static int stream_fail_msg(struct sender *s, int err, const char *what)
 		return fail(s, err, "no progress for %d s while %s: the destination "
 			    "or the network is dead", s->conn->timeout_ms / 1000, what);
 	return fail(s, err, "%s: %s", what, e->err ? e->msg : strerror(-err));
+}
+
+/* The VM backend's own account of a failure, else strerror. */
+static const char *vm_error(struct sender *s, int err)
+{
+	const char *msg = s->vm->last_error ? s->vm->last_error(s->vm->opaque) : NULL;
+
+	return msg && *msg ? msg : strerror(-err);
+}
+
+/* Sends the VMM's state blobs as STATE records; the VM is paused. */
+static int send_state(struct sender *s)
+{
+	struct migd_state state = { 0 };
+	char kind[16];
+	int ret;
+
+	if (!s->vm->get_state)
+		return 0;
+	ret = s->vm->get_state(s->vm->opaque, &state);
+	if (ret) {
+		fail(s, ret, "collecting the VM's state: %s", vm_error(s, ret));
+		goto out;
+	}
+	for (unsigned int i = 0; i < state.count; i++) {
+		const struct migd_state_blob *b = &state.blobs[i];
+
+		ret = kvmmig_stream_write_state(s->w, &b->desc, b->data, b->len);
+		if (ret && kvmmig_stream_writer_error(s->w)->rec_type != KVMMIG_REC_STATE) {
+			stream_fail_msg(s, ret, "sending the VM's state");
+			goto out;
+		}
+		if (ret) {
+			/* The writer refused the blob itself (its name, its size). */
+			fail(s, ret, "the VM's state blob %u (%s %" PRIu32 " \"%s\", %" PRIu64
+			     " bytes) cannot be sent: %s", i,
+			     migd_state_kind_name(b->desc.kind, kind, sizeof(kind)),
+			     b->desc.instance, b->desc.name, b->len,
+			     kvmmig_stream_writer_error(s->w)->msg);
+			goto out;
+		}
+	}
+	s->st->state_blobs = state.count;
+	s->st->state_bytes = state.bytes;
+	s->st->bytes = kvmmig_stream_writer_offset(s->w);
+	pr_info("state: %u blobs, %" PRIu64 " bytes", state.count, state.bytes);
+out:
+	migd_state_free(&state);
+	return ret;
 }
 
 static int send_batch(struct sender *s, struct migd_region *r, const uint64_t *idx,
@@ -318,6 +368,8 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		ret = check_return_regions(s, &hdr, sregs);
 		if (ret)
 			return ret;
+		pr_debug("the destination agreed on the regions after %.1f ms",
+			 (migd_now_ns() - s->st->start_ns) / 1e6);
 	}
 
 	/* Log from before the first pass reads a page, so no write is missed. */
@@ -332,6 +384,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 			s->dirty[i][p / 64] |= 1ull << (p % 64);
 	}
 	start = last_harvest = migd_now_ns();
+	pr_debug("dirty logging on after %.1f ms", (start - s->st->start_ns) / 1e6);
 	migd_progress_start(s->st, o->progress);
 	ret = send_round(s, 0, s->st->mem_pages);
 	if (ret)
@@ -343,6 +396,9 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		ret = harvest(s, &dirty);
 		if (ret)
 			return ret;
+		ret = vm->check ? vm->check(vm->opaque) : 0;
+		if (ret)
+			return fail(s, ret, "%s", vm_error(s, ret));
 		now = migd_now_ns();
 		s->st->dirty_rate = (uint64_t)((double)dirty * MIGD_NSEC_PER_SEC /
 					       (now - last_harvest + 1));
@@ -367,7 +423,11 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	s->st->stop_reason = why;
 	s->st->est_downtime_ns = ps.est_downtime_ns;
 
-	/* Stop-and-copy. */
+	/*
+	 * Stop-and-copy.  Downtime counts from the pause request: the VMM
+	 * stops its vCPUs somewhere between that and its acknowledgement.
+	 */
+	s->st->pause_ns = migd_now_ns();
 	if (vm->pause) {
 		ret = vm->pause(vm->opaque, o->pause_timeout_ms, peer_alive, s->conn);
 		if (ret == -ECANCELED)
@@ -375,17 +435,21 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		if (ret == -ECONNRESET)
 			return fail(s, ret, "while pausing the VM: the destination closed "
 				    "the connection (it died; see its log)");
+		if (ret == -ETIMEDOUT && !(vm->last_error && vm->last_error(vm->opaque)))
+			return fail(s, ret, "pausing the VM: the VMM did not acknowledge "
+				    "in %d s", o->pause_timeout_ms / 1000);
 		if (ret)
-			return fail(s, ret, "pausing the VM: %s", ret == -ETIMEDOUT ?
-				    "the VMM did not acknowledge in time" : strerror(-ret));
+			return fail(s, ret, "pausing the VM: %s", vm_error(s, ret));
 		*paused = true;
 	}
-	s->st->pause_ns = migd_now_ns();
-	pr_debug("VM paused");
+	pr_debug("VM paused in %.1f ms", (migd_now_ns() - s->st->pause_ns) / 1e6);
 	ret = harvest(s, &dirty);
 	if (ret)
 		return ret;
 	ret = send_round(s, KVMMIG_ROUND_F_STOPPED, dirty);
+	if (ret)
+		return ret;
+	ret = send_state(s);
 	if (ret)
 		return ret;
 	ret = kvmmig_stream_write_end(s->w);
@@ -412,6 +476,7 @@ int migd_precopy_send(struct migd_region *regions, unsigned int nregions,
 		.regions = regions,
 		.nregions = nregions,
 		.conn = conn,
+		.vm = vm,
 		.st = st,
 		.opts = opts,
 	};

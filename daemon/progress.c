@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Progress line and summaries (see progress.h).  The line is redrawn in
- * place with "\r" and "erase line" only on a terminal; elsewhere the
- * per-round log lines are all there is, so logs stay greppable.
+ * place with "\r" and "erase line", by default only on a terminal;
+ * elsewhere the per-round log lines are all there is, so logs stay
+ * greppable, unless --progress asks for the line anyway (a serial
+ * console is a terminal that isatty() does not see).
  */
 
 #include <inttypes.h>
@@ -33,10 +35,11 @@ static void clear_line(void)
 	}
 }
 
-void migd_progress_start(struct migd_stats *s, bool enable)
+void migd_progress_start(struct migd_stats *s, enum migd_progress_mode mode)
 {
 	memset(&pl, 0, sizeof(pl));
-	pl.on = enable && isatty(STDERR_FILENO);
+	pl.on = mode == MIGD_PROGRESS_ALWAYS ||
+		(mode == MIGD_PROGRESS_AUTO && isatty(STDERR_FILENO));
 	pl.sample_ns = migd_now_ns();
 	pl.sample_bytes = s->bytes;
 	if (pl.on)
@@ -135,6 +138,9 @@ void migd_print_summary(FILE *out, const struct migd_stats *s)
 	fprintf(out, "  %-12s %.1f MiB, %.1f MB/s\n", s->source ? "sent" : "received",
 		(double)s->bytes / (1 << 20), throughput(s));
 	fprintf(out, "  pages        %" PRIu64 " (%" PRIu64 " zero)\n", s->pages, s->zero_pages);
+	if (s->state_blobs)
+		fprintf(out, "  state        %" PRIu64 " blobs, %" PRIu64 " bytes\n",
+			s->state_blobs, s->state_bytes);
 	fprintf(out, "  rounds      ");
 	for (uint32_t i = 0; i < s->nrounds; i++)
 		fprintf(out, " %s%" PRIu32 ":%" PRIu64, s->rounds[i].stopped ? "stop" : "",
@@ -174,8 +180,10 @@ void migd_print_json(FILE *out, const struct migd_stats *s)
 			ms(s->est_downtime_ns), ms(s->target_downtime_ns));
 	fprintf(out, ",\"memory_bytes\":%" PRIu64 ",\"page_size\":%" PRIu32
 		",\"bytes\":%" PRIu64 ",\"throughput_mbps\":%.3f,\"pages\":%" PRIu64
-		",\"zero_pages\":%" PRIu64, s->mem_pages * s->page_size, s->page_size,
-		s->bytes, throughput(s), s->pages, s->zero_pages);
+		",\"zero_pages\":%" PRIu64 ",\"state_blobs\":%" PRIu64
+		",\"state_bytes\":%" PRIu64, s->mem_pages * s->page_size, s->page_size,
+		s->bytes, throughput(s), s->pages, s->zero_pages, s->state_blobs,
+		s->state_bytes);
 	if (s->source)
 		fprintf(out, ",\"stop_reason\":\"%s\"", migd_stop_reason_name(s->stop_reason));
 	fprintf(out, ",\"rounds\":[");

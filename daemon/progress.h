@@ -34,6 +34,7 @@ struct migd_stats {
 	uint64_t pause_ns, downtime_ns;	/* downtime_ns 0 until known */
 	uint64_t bytes;			/* stream bytes so far */
 	uint64_t pages, zero_pages;
+	uint64_t state_blobs, state_bytes;	/* STATE records' blobs */
 
 	/* The round in flight. */
 	uint32_t round;
@@ -52,8 +53,14 @@ struct migd_stats {
 	char error[512];
 };
 
-/* Starts the live line if @enable and stderr is a terminal. */
-void migd_progress_start(struct migd_stats *s, bool enable);
+/* When the live line is drawn. */
+enum migd_progress_mode {
+	MIGD_PROGRESS_OFF,
+	MIGD_PROGRESS_AUTO,	/* when stderr is a terminal */
+	MIGD_PROGRESS_ALWAYS,	/* also on a serial console or a pipe */
+};
+
+void migd_progress_start(struct migd_stats *s, enum migd_progress_mode mode);
 /* Redraws at most every 200 ms unless @force. */
 void migd_progress_update(struct migd_stats *s, bool force);
 /* Clears the line for good. */

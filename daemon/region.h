@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The region backend interface: what the migration engine needs from
- * guest memory on either side.  A backend is a file (backend_file.c) or,
- * later, a kvmmig region fd.  Every call returns 0 or -errno.
+ * guest memory on either side.  A backend is a file (backend_file.c) or a
+ * kvmmig region fd (backend_kvmmig.c), inherited or opened from a session
+ * (session.c).  Every call returns 0 or -errno.
  *
  * Page indices count pages of the region's page_size from its start.
  */
@@ -12,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "state.h"
 #include "stream.h"
 
 struct migd_region;
@@ -64,13 +66,56 @@ struct migd_region {
 struct migd_vm_ops {
 	/*
 	 * Waits up to @timeout_ms for the VM to stop, calling @check now and
-	 * then; a non-zero return from it (-errno) abandons the pause.
+	 * then; a non-zero return from it (-errno) abandons the pause.  A
+	 * failed pause leaves the VM running.
 	 */
 	int (*pause)(void *opaque, int timeout_ms, int (*check)(void *arg),
 		     void *arg);
 	void (*resume)(void *opaque);
 	/* The destination has the VM: the source copy is stale now. */
 	void (*handed_over)(void *opaque);
+	/*
+	 * With the VM paused and the last pages sent: add the VMM's state
+	 * blobs to @state; they go out as STATE records before END.
+	 */
+	int (*get_state)(void *opaque, struct migd_state *state);
+	/* Between rounds: -errno if the VM has gone away. */
+	int (*check)(void *opaque);
+	/* Why the last call failed, for the error message; NULL if unknown. */
+	const char *(*last_error)(void *opaque);
+	void *opaque;
+};
+
+/*
+ * The VMM waiting for the VM on the destination (a kvmmig session).  The
+ * engine calls these around the stream; NULL members are no-ops.
+ */
+struct migd_dest_ops {
+	/*
+	 * The source's REGIONS have arrived: pick the memory that receives
+	 * them and point *@regions (owned by the backend) and *@nregions at
+	 * it.  Called once, before any page.
+	 */
+	int (*bind)(void *opaque, const struct kvmmig_stream_region *src,
+		    unsigned int n, struct migd_region **regions,
+		    unsigned int *nregions);
+	/* Now and then during the stream: -errno if the VM has gone away. */
+	int (*check)(void *opaque);
+	/*
+	 * The stream has ended cleanly and every region is committed: give
+	 * @state to the VMM and wait up to @timeout_ms until it runs the VM,
+	 * calling @check now and then.  Only after 0 does the destination
+	 * confirm to the source.
+	 */
+	int (*arrive)(void *opaque, const struct migd_state *state, int timeout_ms,
+		      int (*check)(void *arg), void *arg);
+	/* The migration failed after bind(): the VMM must drop what it got. */
+	void (*abort)(void *opaque);
+	/* Why the last call failed, for the error message; NULL if unknown. */
+	const char *(*last_error)(void *opaque);
+	/* Limits of the VMM's state, checked as STATE records arrive; 0: none. */
+	uint64_t max_state_blob;
+	unsigned int max_state_blobs;
 	void *opaque;
 };
 

@@ -565,6 +565,31 @@ static void test_cli(void)
 	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x --page-size 5000 a"), TIMEOUT_MS), 2);
 	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x a=1 a=2"), TIMEOUT_MS), 2);
 	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--bogus"), TIMEOUT_MS), 2);
+	/* One SESSION or REGIONs, never two sessions or a mix. */
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x vm0 vm1"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x vm0 ram=/a"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--output /x"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x --on-pause true vm0"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--peer x 0123456789012345678901234567890123"),
+			   TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--cancel vm0 --peer x"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--cancel vm0 vm1"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--cancel"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "list extra"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "list --bogus"), TIMEOUT_MS), 2);
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "list --help"), TIMEOUT_MS), 0);
+	/* Without the module, the session commands say so. */
+	if (access("/sys/module/kvmmig", F_OK)) {
+		pid = spawn(NULL, e.log_src, "list");
+		CHECK_EQ(wait_exit(pid, TIMEOUT_MS), 1);
+		CHECK(file_has(e.log_src, "no generic netlink family \"kvmmig\": is kvmmig.ko "
+			       "loaded?"));
+		pid = spawn(NULL, e.log_dst, "--listen 127.0.0.1:0");
+		CHECK_EQ(wait_exit(pid, TIMEOUT_MS), 1);
+		CHECK(file_has(e.log_dst, "is kvmmig.ko loaded?"));
+		unlink(e.log_src);
+		unlink(e.log_dst);
+	}
 	/* A missing file is a failure with its name, not a usage error. */
 	pid = spawn(NULL, e.log_dst, "--peer 127.0.0.1:1 %s/none.img", e.dir);
 	CHECK_EQ(wait_exit(pid, TIMEOUT_MS), 1);
@@ -597,6 +622,64 @@ static void test_cli(void)
 	}
 	free(help);
 	free(man);
+	env_fini(&e);
+}
+
+static void write_pidfile(const char *dir, const char *name, int pid)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", pid);
+		fclose(f);
+	}
+}
+
+/* --cancel: no migd, a stale pidfile, a pid that is not migd, a live migd. */
+static void test_cancel_pidfile(void)
+{
+	char run[128], pidpath[160];
+	struct env e;
+	pid_t d, dead;
+	int port;
+
+	env_init(&e);
+	snprintf(run, sizeof(run), "%s/run", e.dir);
+	snprintf(pidpath, sizeof(pidpath), "%s/vm0.pid", run);
+	mkdir(run, 0755);
+	setenv("MIGD_RUN_DIR", run, 1);
+
+	CHECK_EQ(wait_exit(spawn(NULL, e.log_src, "--cancel vm0"), TIMEOUT_MS), 1);
+	CHECK(file_has(e.log_src, "no migd is migrating session \"vm0\""));
+
+	dead = fork();
+	if (!dead)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	write_pidfile(run, "vm0", dead);
+	CHECK_EQ(wait_exit(spawn(NULL, e.log_src, "--cancel vm0"), TIMEOUT_MS), 1);
+	CHECK(file_has(e.log_src, "removed the stale"));
+	CHECK(!exists(pidpath));
+
+	/* Alive, but not a migd (a recycled pid): never signalled. */
+	write_pidfile(run, "vm0", getpid());
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "--cancel vm0"), TIMEOUT_MS), 1);
+	CHECK(!exists(pidpath));
+
+	/* A live migd: SIGINT, and --cancel returns once it has stopped. */
+	d = start_dest(&e, &port, e.dst);
+	CHECK(port > 0);
+	write_pidfile(run, "vm0", d);
+	CHECK_EQ(wait_exit(spawn(NULL, e.log_src, "--cancel vm0"), TIMEOUT_MS), 0);
+	CHECK(file_has(e.log_src, "has stopped"));
+	CHECK_EQ(wait_exit(d, 100), 1);
+	CHECK(file_has(e.log_dst, "cancelled"));
+	unsetenv("MIGD_RUN_DIR");
+	unlink(pidpath);
+	rmdir(run);
 	env_fini(&e);
 }
 
@@ -725,6 +808,17 @@ static void test_save_verify(void)
 	CHECK(writer_stop(&w));
 	CHECK(!exists(out));
 	CHECK(!stray_files(&e, clean_set));
+
+	/* To standard output: the stream alone there, the summary on stderr. */
+	unlink(e.log_src);
+	writer_start(&w, e.src, 2048, 3000);
+	s = spawn(out, e.log_src, "--output - --json %s", e.src);
+	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 0);
+	CHECK(writer_stop(&w));
+	CHECK(file_has(e.log_src, "\"result\":\"ok\""));
+	CHECK(file_has(e.log_src, "saved to <stdout>"));
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "verify -q %s", out), TIMEOUT_MS), 0);
+	unlink(out);
 	env_fini(&e);
 }
 
@@ -1265,6 +1359,7 @@ static const struct {
 	T(test_policy),
 	T(test_dirtylog),
 	T(test_cli),
+	T(test_cancel_pidfile),
 	T(test_connect_refused),
 	T(test_migrate_static),
 	T(test_migrate_live),

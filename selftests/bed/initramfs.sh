@@ -4,8 +4,9 @@
 # initramfs.sh KVER KVMMIG_KO OUT
 #
 # Build the test VM's initramfs for kernel KVER: busybox, the kernel's own
-# modules listed in modules.conf (with their dependencies), kvmmig.ko, the
-# selftests named in selftests/Makefile and the in-VM runner.
+# modules listed in modules.conf (with their dependencies), kvmmig.ko, migd
+# with its shared libraries, the selftests named in selftests/Makefile and
+# the in-VM runner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -79,6 +80,26 @@ done
 for t in $(make -s -C "$TOP_DIR/selftests" print-pair-progs print-files); do
 	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 done
+
+# migd at /usr/bin/migd (and /bin/migd: PATH is /bin in the VM).  It is
+# linked dynamically (Debian ships no static libmnl), so its shared-library
+# closure goes in too, each library at the path ldd names, with the
+# dynamic loader at the path in the binary.  /run is a tmpfs in the VM, so
+# migd can create /run/migd there.
+migd=$TOP_DIR/daemon/migd
+[ -x "$migd" ] || die "no $migd: run make -C daemon"
+mkdir -p "$stage/usr/bin"
+cp "$migd" "$stage/usr/bin/migd"
+ln -s /usr/bin/migd "$stage/bin/migd"
+libs=$(ldd "$migd" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+[ -n "$libs" ] || die "ldd found no libraries for $migd"
+for lib in $libs; do
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
+interp=$(readelf -l "$migd" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+[ -n "$interp" ] && [ -f "$stage$interp" ] || die "$migd: no loader ${interp:-?} in the initramfs"
+
 [ -n "${BENCH_ARGS:-}" ] && echo "$BENCH_ARGS" > "$stage/etc/kvmmig/bench-args"
 cp "$BED_DIR/init" "$stage/init"
 cp "$BED_DIR/run-tests.sh" "$stage/kvmmig/run-tests"
