@@ -392,14 +392,17 @@ static void install_signals(void)
 
 static void report(const struct cmdline *c, const struct migd_stats *st, int ret)
 {
+	/* With --output -, standard output is the stream: nothing may follow END. */
+	FILE *out = c->output && !strcmp(c->output, "-") ? stderr : stdout;
+
 	if (ret)
 		pr_err("migration %s %s failed: %s", st->source ? "to" : "from",
 		       st->peer ? st->peer : "?", st->error);
 	if (c->json)
-		migd_print_json(stdout, st);
+		migd_print_json(out, st);
 	else if (!c->quiet)
-		migd_print_summary(stdout, st);
-	fflush(stdout);
+		migd_print_summary(out, st);
+	fflush(out);
 }
 
 /* Session mode: the session's regions and VM control instead of files. */
@@ -496,7 +499,7 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 	}
 	report(c, &st, ret);
 	if (!ret && c->output)
-		pr_info("saved to %s; the VM was not handed over and runs on", c->output);
+		pr_info("saved to %s; the VM was not handed over and runs on", peer);
 out:
 	if (fd >= 0 && fd != STDOUT_FILENO && fd != out.fd)
 		close(fd);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Process-wide bits every part of migd shares: the cancel flag that
- * SIGINT and SIGTERM set, and a monotonic clock.
+ * Process-wide bits every part of migd shares: the default port, the
+ * cancel flag that SIGINT and SIGTERM set, and a monotonic clock.
  */
 #ifndef MIGD_MIGD_H
 #define MIGD_MIGD_H
@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
+
+/* The TCP port of --listen and --peer when none is given. */
+#define MIGD_DEFAULT_PORT	"7471"
 
 /* Set by the signal handler; long waits poll it and fail with -ECANCELED. */
 extern volatile sig_atomic_t migd_cancelled;

@@ -394,6 +394,8 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 	rc->st->state_blobs = rc->state.count;
 	rc->st->state_bytes = rc->state.bytes;
 	if (rc->dest && rc->dest->arrive) {
+		uint64_t t0 = migd_now_ns();
+
 		pr_info("all memory and %u state blobs (%" PRIu64 " bytes) received; "
 			"handing over to the VMM", rc->state.count, rc->state.bytes);
 		ret = rc->dest->arrive(rc->dest->opaque, &rc->state, o->ack_timeout_ms,
@@ -407,6 +409,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 		if (ret)
 			return fail(rc, ret, "handing over to the VMM: %s",
 				    dest_error(rc, ret));
+		pr_debug("the VMM took over in %.1f ms", (migd_now_ns() - t0) / 1e6);
 	}
 	ret = kvmmig_stream_write_end(rc->w);
 	if (ret)

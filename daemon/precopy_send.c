@@ -368,6 +368,8 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		ret = check_return_regions(s, &hdr, sregs);
 		if (ret)
 			return ret;
+		pr_debug("the destination agreed on the regions after %.1f ms",
+			 (migd_now_ns() - s->st->start_ns) / 1e6);
 	}
 
 	/* Log from before the first pass reads a page, so no write is missed. */
@@ -382,6 +384,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 			s->dirty[i][p / 64] |= 1ull << (p % 64);
 	}
 	start = last_harvest = migd_now_ns();
+	pr_debug("dirty logging on after %.1f ms", (start - s->st->start_ns) / 1e6);
 	migd_progress_start(s->st, o->progress);
 	ret = send_round(s, 0, s->st->mem_pages);
 	if (ret)
@@ -420,7 +423,11 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	s->st->stop_reason = why;
 	s->st->est_downtime_ns = ps.est_downtime_ns;
 
-	/* Stop-and-copy. */
+	/*
+	 * Stop-and-copy.  Downtime counts from the pause request: the VMM
+	 * stops its vCPUs somewhere between that and its acknowledgement.
+	 */
+	s->st->pause_ns = migd_now_ns();
 	if (vm->pause) {
 		ret = vm->pause(vm->opaque, o->pause_timeout_ms, peer_alive, s->conn);
 		if (ret == -ECANCELED)
@@ -435,8 +442,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 			return fail(s, ret, "pausing the VM: %s", vm_error(s, ret));
 		*paused = true;
 	}
-	s->st->pause_ns = migd_now_ns();
-	pr_debug("VM paused");
+	pr_debug("VM paused in %.1f ms", (migd_now_ns() - s->st->pause_ns) / 1e6);
 	ret = harvest(s, &dirty);
 	if (ret)
 		return ret;

@@ -14,7 +14,6 @@
 
 #include "stream.h"
 
-#define MIGD_DEFAULT_PORT	"7421"
 #define MIGD_ADDR_LEN		96
 
 struct migd_conn {

@@ -24,6 +24,7 @@
 #include <linux/kvmmig.h>
 
 #include "compat.h"
+#include "dirty_ad.h"
 #include "dirty_log.h"
 #include "region.h"
 
@@ -257,8 +258,7 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 	case KVMMIG_DIRTY_MODE_WRPROT:
 		break;
 	case KVMMIG_DIRTY_MODE_AD:
-		/* See Documentation/dirty-logging.rst, "A/D-bit mode". */
-		return -EOPNOTSUPP;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -268,9 +268,20 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 		ret = -EBUSY;
 		goto out;
 	}
-	log->mode = args.mode;
 	WRITE_ONCE(log->batch_pages, args.batch_pages ?:
 		   KVMMIG_DIRTY_LOG_DEFAULT_BATCH);
+	if (args.mode == KVMMIG_DIRTY_MODE_AD) {
+		ret = kvmmig_dirty_ad_enable(region);
+		if (ret)
+			goto out;
+		if (args.flags & KVMMIG_DIRTY_LOG_F_INITIALLY_SET)
+			bitmap_set(log->bitmap, 0, region->nr_pages);
+		WRITE_ONCE(log->mode, args.mode);
+		WRITE_ONCE(log->enabled, true);
+		goto out;
+	}
+	kvmmig_dirty_ad_disarm(region);
+	WRITE_ONCE(log->mode, args.mode);
 	if (args.flags & KVMMIG_DIRTY_LOG_F_INITIALLY_SET) {
 		/* Every page is reported once; no write-protection needed. */
 		bitmap_set(log->bitmap, 0, region->nr_pages);
@@ -343,6 +354,7 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 	unsigned long nwords, w0, *words;
 	u64 start = ktime_get_ns();
 	unsigned long nr;
+	bool rearm;
 	int ret;
 
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
@@ -362,6 +374,12 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 		return -ENOMEM;
 
 	nr = kvmmig_take_words(log, words, nwords, w0);
+	/* A/D mode cleans PTE dirty bits before the report, not after. */
+	rearm = READ_ONCE(log->mode) != KVMMIG_DIRTY_MODE_AD;
+	if (!rearm) {
+		kvmmig_dirty_ad_collect(region, words, nwords, w0);
+		nr = bitmap_weight(words, nwords * BITS_PER_LONG);
+	}
 	h.nr_dirty = nr;
 	if (copy_to_user(u64_to_user_ptr(h.bitmap), words,
 			 nwords * sizeof(*words)) ||
@@ -375,7 +393,8 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 	 * Re-arm after the copy: a write landing between the xchg and the
 	 * re-arm of its page is already covered by this report.
 	 */
-	kvmmig_rearm_words(region, words, nwords, w0);
+	if (rearm)
+		kvmmig_rearm_words(region, words, nwords, w0);
 
 	atomic64_inc(&log->harvests);
 	atomic64_add(nr, &log->pages_reported);
@@ -413,6 +432,7 @@ static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
 	s.harvest_ns_total = atomic64_read(&log->harvest_ns_total);
 	s.harvest_ns_max = atomic64_read(&log->harvest_ns_max);
 	s.rearm_ns_max = atomic64_read(&log->rearm_ns_max);
+	s.ad_fallbacks = atomic64_read(&log->ad_fallbacks);
 	if (flags & KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX) {
 		/* A maximum racing with this reset may be lost: harmless. */
 		atomic64_set(&log->batch_ns_max, 0);

@@ -13,7 +13,9 @@ struct kvmmig_region;
  * The dirty bitmap is maintained whether or not logging is enabled: a page
  * whose bit is clear is mapped read-only everywhere (primary and secondary
  * MMUs), so its next write faults and sets the bit.  Enabling the log only
- * decides where the bitmap starts from.
+ * decides where the bitmap starts from.  A/D mode (dirty_ad.c) suspends
+ * that rule while @ad_armed: pages stay writable and PTE dirty bits stand
+ * in for the bit.
  */
 struct kvmmig_dirty_log {
 	unsigned long *bitmap;
@@ -21,6 +23,7 @@ struct kvmmig_dirty_log {
 	bool enabled;
 	u32 mode;
 	u32 batch_pages;
+	bool ad_armed;			/* pages may be writable, bit clear */
 
 	atomic64_t harvests;
 	atomic64_t pages_reported;
@@ -32,6 +35,7 @@ struct kvmmig_dirty_log {
 	atomic64_t harvest_ns_total;
 	atomic64_t harvest_ns_max;
 	atomic64_t rearm_ns_max;
+	atomic64_t ad_fallbacks;
 };
 
 int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages);

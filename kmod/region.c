@@ -48,12 +48,33 @@ static void kvmmig_region_free_folio(struct folio *folio)
 }
 
 /*
- * Folios stay PG_dirty from birth (noop_dirty_folio only sets the flag) and
- * the mapping is unevictable: the page cache is the only copy of guest RAM,
- * so neither reclaim nor drop_caches may ever discard a folio.
+ * The kernel learned of a write through the page cache rather than a write
+ * fault: a PTE dirty bit dropped with its mapping, or a write through
+ * get_user_pages() (process_vm_writev(), O_DIRECT) being released.  Only a
+ * clean folio can hide such a write, and folios are clean only between A/D
+ * harvests (dirty_ad.c), which these writes must reach.  PG_dirty is set
+ * before the bit: an A/D harvest clears them in the opposite order.
+ */
+static bool kvmmig_region_dirty_folio(struct address_space *mapping,
+				      struct folio *folio)
+{
+	struct kvmmig_region *region = mapping->host->i_private;
+
+	if (folio_test_set_dirty(folio))
+		return false;
+	kvmmig_dirty_log_mark(&region->log, folio->index);
+	return true;
+}
+
+/*
+ * The page cache is the only copy of guest RAM: nothing may discard a
+ * folio, and between A/D harvests folios are clean.  Reclaim skips them
+ * (the mapping is unevictable), drop_caches never sees them (pseudo-fs
+ * inodes are not on their superblock's list) and fadvise(DONTNEED) is a
+ * no-op on the noop backing device (dirty_log_ad_test checks the last two).
  */
 static const struct address_space_operations kvmmig_region_aops = {
-	.dirty_folio	= noop_dirty_folio,
+	.dirty_folio	= kvmmig_region_dirty_folio,
 	.migrate_folio	= filemap_migrate_folio,
 	.free_folio	= kvmmig_region_free_folio,
 };
@@ -86,7 +107,8 @@ int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
 		ret = filemap_add_folio(mapping, folio, index,
 					mapping_gfp_mask(mapping));
 		if (!ret) {
-			folio_mark_dirty(folio);
+			/* Born dirty: the first write faults and is logged. */
+			folio_set_dirty(folio);
 			atomic_long_inc(&kvmmig_pages);
 			atomic_long_inc(&region->nr_allocated);
 			break;
@@ -453,6 +475,7 @@ int kvmmig_region_create(const void __user *argp)
 	}
 	mapping = file->f_mapping;
 	region->mapping = mapping;
+	mapping->host->i_private = region;
 	mapping->a_ops = &kvmmig_region_aops;
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
 	mapping_set_unevictable(mapping);

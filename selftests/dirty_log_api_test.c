@@ -2,7 +2,7 @@
 /*
  * The dirty log ioctls without a guest: the VMM's own writes (through the
  * mapping and pwrite) are reported exactly and once, initially-all-set,
- * sub-ranges, EFAULT losing nothing, A/D mode, and one negative test per
+ * sub-ranges, EFAULT losing nothing, and one negative test per
  * field and flag of every ioctl.
  */
 
@@ -244,11 +244,15 @@ TEST_F(log, pinned_pages_are_reported_on_every_harvest)
 	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
 }
 
-TEST_F(log, ad_mode_is_eopnotsupp)
+TEST_F(log, ad_mode_is_reported_and_enabled_once)
 {
-	/* Not implemented: see Documentation/dirty-logging.rst. */
-	EXPECT_EQ(-EOPNOTSUPP, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD,
-						 0, 0));
+	struct kvmmig_dirty_log_stats st = { 0 };
+
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	EXPECT_EQ(-EBUSY, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
+	EXPECT_EQ(KVMMIG_DIRTY_MODE_AD, st.mode);
+	EXPECT_EQ(0, st.ad_fallbacks);
 }
 
 /* ---- KVMMIG_DIRTY_LOG_ENABLE ---- */

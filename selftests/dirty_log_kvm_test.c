@@ -583,10 +583,44 @@ TEST_F(kvm, initially_all_set_with_guest)
 TEST_F(kvm, ad_mode_is_refused_with_a_kvm_memslot)
 {
 	start_vm(self, 0);
-	EXPECT_EQ(-EOPNOTSUPP, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD,
-						 0, 0));
+	EXPECT_EQ(-EXDEV, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD,
+					    0, 0));
 	/* The refusal leaves the region usable in write-protect mode. */
 	EXPECT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
+}
+
+/*
+ * KVM arrives after A/D mode was enabled: the next harvest cannot know what
+ * the guest wrote, so it reports every page, and the log falls back to
+ * write-protect mode, exact again from then on.
+ */
+TEST_F(kvm, ad_mode_falls_back_when_kvm_arrives)
+{
+	struct kvmmig_dirty_log_stats st = { 0 };
+	unsigned long pages[16];
+	struct vmm_vcpu *vcpu;
+	struct vmm_args args = { 0 };
+
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	ASSERT_EQ(0, harvest(self));
+	start_vm(self, 0);
+	vmm_load_program(&self->vm, &guest_write_list);
+	vcpu = vmm_vcpu_add(&self->vm, &args);
+	pick_pages(pages, 16, 11);
+	write_list(self, pages, 16, 0);
+	ASSERT_EQ(KVM_EXIT_HLT, run_list(self, vcpu, 1, 16));
+
+	ASSERT_EQ(NR_PAGES, harvest(self));
+	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
+	EXPECT_EQ(KVMMIG_DIRTY_MODE_WRPROT, st.mode);
+	EXPECT_EQ(1, st.ad_fallbacks);
+
+	pick_pages(pages, 16, 12);
+	write_list(self, pages, 16, 0);
+	ASSERT_LT(0, harvest(self));	/* the VMM's own writes */
+	ASSERT_EQ(KVM_EXIT_HLT, run_list(self, vcpu, 2, 16));
+	ASSERT_EQ(16, harvest(self));
+	ASSERT_TRUE(bitmap_equals_pages(self->bitmap, pages, 16));
 }
 
 TEST_F(kvm, closing_the_region_fd_while_kvm_and_vmm_map_it)

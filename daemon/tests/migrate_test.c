@@ -808,6 +808,17 @@ static void test_save_verify(void)
 	CHECK(writer_stop(&w));
 	CHECK(!exists(out));
 	CHECK(!stray_files(&e, clean_set));
+
+	/* To standard output: the stream alone there, the summary on stderr. */
+	unlink(e.log_src);
+	writer_start(&w, e.src, 2048, 3000);
+	s = spawn(out, e.log_src, "--output - --json %s", e.src);
+	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 0);
+	CHECK(writer_stop(&w));
+	CHECK(file_has(e.log_src, "\"result\":\"ok\""));
+	CHECK(file_has(e.log_src, "saved to <stdout>"));
+	CHECK_EQ(wait_exit(spawn(NULL, NULL, "verify -q %s", out), TIMEOUT_MS), 0);
+	unlink(out);
 	env_fini(&e);
 }
 

@@ -3,7 +3,8 @@
 #
 # Static checks that need no kernel: checkpatch on the module, the uapi
 # header and the daemon; every source file carries an SPDX line; dkms.conf
-# and VERSION agree.  Prints "N passed, N failed".
+# and VERSION agree; the genetlink spec matches the uapi header.  Prints
+# "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +36,10 @@ check "dkms.conf PACKAGE_VERSION equals VERSION" \
 	grep -qx "PACKAGE_VERSION=\"$(cat VERSION)\"" dkms.conf
 check "the uapi header is GPL-2.0 WITH Linux-syscall-note" \
 	grep -q 'SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note' uapi/linux/kvmmig.h
+
+check "the netlink spec agrees with the uapi header" \
+	python3 "$BED_DIR/spec_check.py" Documentation/netlink/specs/kvmmig.yaml \
+		Documentation/netlink/genetlink.yaml uapi/linux/kvmmig.h
 
 check "no LINUX_VERSION_CODE outside kmod/compat/" \
 	test -z "$(git grep -l LINUX_VERSION_CODE -- kmod ':!kmod/compat')"

@@ -10,6 +10,7 @@ packages=(
 	libmnl-dev libnl-3-dev libnl-genl-3-dev
 	clang libclang-rt-14-dev
 	perl python3
+	python3-yaml python3-jsonschema
 )
 
 missing=()

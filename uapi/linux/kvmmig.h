@@ -27,9 +27,11 @@
 #define KVMMIG_FEATURE_REGION		(1ULL << 0)	/* KVMMIG_CREATE_REGION */
 #define KVMMIG_FEATURE_DIRTY_LOG	(1ULL << 1)	/* write-protect dirty log */
 #define KVMMIG_FEATURE_SESSION		(1ULL << 2)	/* sessions, netlink */
+#define KVMMIG_FEATURE_DIRTY_LOG_AD	(1ULL << 3)	/* A/D-bit dirty log */
 #define KVMMIG_FEATURES_ALL		(KVMMIG_FEATURE_REGION | \
 					 KVMMIG_FEATURE_DIRTY_LOG | \
-					 KVMMIG_FEATURE_SESSION)
+					 KVMMIG_FEATURE_SESSION | \
+					 KVMMIG_FEATURE_DIRTY_LOG_AD)
 
 #define KVMMIG_IOCTL_TYPE	0xB9
 
@@ -95,7 +97,7 @@ struct kvmmig_create_region {
 
 /* struct kvmmig_dirty_log_enable.mode */
 #define KVMMIG_DIRTY_MODE_WRPROT	0	/* write faults, rmap re-arm */
-#define KVMMIG_DIRTY_MODE_AD		1	/* hardware dirty bits */
+#define KVMMIG_DIRTY_MODE_AD		1	/* PTE dirty bits, host writers */
 
 /* struct kvmmig_dirty_log_enable.flags */
 #define KVMMIG_DIRTY_LOG_F_INITIALLY_SET	(1U << 0)
@@ -123,9 +125,13 @@ struct kvmmig_dirty_log_enable {
 
 /*
  * KVMMIG_DIRTY_LOG_ENABLE - start logging writes to a region.
- * Issued on a region fd.  Errors: EFAULT, EINVAL (pad, reserved, unknown
- * mode, batch_pages too big), EOPNOTSUPP (unknown flags, or A/D mode: see
- * Documentation/dirty-logging.rst), EBUSY (already enabled).
+ * Issued on a region fd.  A/D mode is for regions only host processes
+ * write: where a secondary MMU (KVM) may map the region it is refused with
+ * EXDEV, and if one appears later the next harvest reports every page and
+ * the log falls back to write-protect mode for good (stats: mode,
+ * ad_fallbacks).  Errors: EFAULT, EINVAL (pad, reserved, unknown mode,
+ * batch_pages too big), EOPNOTSUPP (unknown flags), EXDEV (A/D mode with a
+ * secondary MMU), EBUSY (already enabled).
  */
 #define KVMMIG_DIRTY_LOG_ENABLE	_IOW(KVMMIG_IOCTL_TYPE, 0x10, struct kvmmig_dirty_log_enable)
 
@@ -206,6 +212,8 @@ struct kvmmig_dirty_log_harvest {
  * @rearm_ns_max: out, longest single re-arm step (one page's folio lock,
  *	or one range write-protection with its MMU-notifier call): the
  *	longest a fault on the region can wait for a harvest
+ * @ad_fallbacks: out, times A/D mode fell back to write-protect mode
+ *	because a secondary MMU appeared
  * @reserved: out, zero
  */
 struct kvmmig_dirty_log_stats {
@@ -223,7 +231,8 @@ struct kvmmig_dirty_log_stats {
 	__u64 harvest_ns_total;
 	__u64 harvest_ns_max;
 	__u64 rearm_ns_max;
-	__u64 reserved[3];
+	__u64 ad_fallbacks;
+	__u64 reserved[2];
 };
 
 /*
