@@ -158,7 +158,7 @@ static void __attribute__((format(printf, 1, 2))) status(const char *fmt, ...)
 
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -462,7 +462,8 @@ static void do_pause(struct mig_vmm *m)
 	for (i = 0; !ret && i < m->vm.nr_vcpus; i++) {
 		ret = __vmm_vcpu_save(&m->vm.vcpus[i], &st);
 		if (ret)
-			fail("saving vCPU %d: %s", i, strerror(-ret));
+			fail("saving vCPU %d: %s: %s", i, vmm_state_step,
+			     strerror(-ret));
 		for (f = 0; !ret && f < NR_STATE_FIELDS; f++) {
 			ret = put_blob(m, KVMMIG_BLOB_VCPU, i, state_fields[f].name,
 				       (char *)&st + state_fields[f].offset,
@@ -543,7 +544,17 @@ static void load_blobs(struct mig_vmm *m)
 			fail("incomplete state for vCPU %d", i);
 		ret = __vmm_vcpu_load(&m->vm.vcpus[i], &st[i]);
 		if (ret)
-			fail("loading vCPU %d: %s", i, strerror(-ret));
+			fail("loading vCPU %d: %s: %s (rip=0x%llx cr0=0x%llx mp_state=%u exception=%u/%u interrupt=%u/%u nmi=%u/%u flags=0x%x)",
+			     i, vmm_state_step, strerror(-ret),
+			     (unsigned long long)st[i].regs.rip,
+			     (unsigned long long)st[i].sregs.cr0,
+			     st[i].mp_state.mp_state,
+			     st[i].events.exception.injected,
+			     st[i].events.exception.nr,
+			     st[i].events.interrupt.injected,
+			     st[i].events.interrupt.nr,
+			     st[i].events.nmi.injected, st[i].events.nmi.pending,
+			     st[i].events.flags);
 	}
 	m->cfg = cfg;
 	status("loaded blobs=%u", index);

@@ -408,20 +408,34 @@ struct vmm_msr_tsc {
 	struct kvm_msr_entry entry;
 };
 
+__thread const char *vmm_state_step;
+
+/* One state ioctl; on failure remember which, for the caller's message. */
+#define STATE_IOCTL(fd, req, arg)					\
+	({								\
+		int __r = ioctl(fd, req, arg);				\
+		if (__r < 0)						\
+			vmm_state_step = #req;				\
+		__r < 0 ? -errno : 0;					\
+	})
+
 int __vmm_vcpu_save(struct vmm_vcpu *vcpu, struct vmm_vcpu_state *state)
 {
 	struct vmm_msr_tsc msrs;
+	int ret;
 
 	memset(state, 0, sizeof(*state));
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = 1;
 	msrs.entry.index = MSR_IA32_TSC;
-	if (ioctl(vcpu->fd, KVM_GET_REGS, &state->regs) ||
-	    ioctl(vcpu->fd, KVM_GET_SREGS, &state->sregs) ||
-	    ioctl(vcpu->fd, KVM_GET_FPU, &state->fpu) ||
-	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &state->events) ||
-	    ioctl(vcpu->fd, KVM_GET_MP_STATE, &state->mp_state))
-		return -errno;
+	ret = STATE_IOCTL(vcpu->fd, KVM_GET_REGS, &state->regs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_SREGS, &state->sregs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_FPU, &state->fpu);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_VCPU_EVENTS, &state->events);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_MP_STATE, &state->mp_state);
+	if (ret)
+		return ret;
+	vmm_state_step = "KVM_GET_MSRS";
 	errno = 0;
 	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 1)
 		return errno ? -errno : -EIO;
@@ -437,23 +451,24 @@ int __vmm_vcpu_load(struct vmm_vcpu *vcpu, const struct vmm_vcpu_state *state)
 	struct kvm_regs regs = state->regs;
 	struct kvm_fpu fpu = state->fpu;
 	struct vmm_msr_tsc msrs;
+	int ret;
 
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = 1;
 	msrs.entry.index = MSR_IA32_TSC;
 	msrs.entry.data = state->tsc;
 	/* The order QEMU uses: registers, then MSRs, then pending events. */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) ||
-	    ioctl(vcpu->fd, KVM_SET_REGS, &regs) ||
-	    ioctl(vcpu->fd, KVM_SET_FPU, &fpu))
-		return -errno;
+	ret = STATE_IOCTL(vcpu->fd, KVM_SET_SREGS, &sregs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_REGS, &regs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_FPU, &fpu);
+	if (ret)
+		return ret;
+	vmm_state_step = "KVM_SET_MSRS";
 	errno = 0;
 	if (ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) != 1)
 		return errno ? -errno : -EIO;
-	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &mp_state) ||
-	    ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &events))
-		return -errno;
-	return 0;
+	ret = STATE_IOCTL(vcpu->fd, KVM_SET_MP_STATE, &mp_state);
+	return ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_VCPU_EVENTS, &events);
 }
 
 long __vmm_vcpu_tsc_khz(struct vmm_vcpu *vcpu)

@@ -126,7 +126,11 @@ struct vmm_vcpu_state {
 	uint64_t tsc;			/* MSR_IA32_TSC */
 };
 
-/* Save or load a vCPU's state; the vCPU must not be running.  0 or -errno. */
+/*
+ * Save or load a vCPU's state; the vCPU must not be running.  0 or -errno;
+ * on failure vmm_state_step names the ioctl that failed.
+ */
+extern __thread const char *vmm_state_step;
 int __vmm_vcpu_save(struct vmm_vcpu *vcpu, struct vmm_vcpu_state *state);
 int __vmm_vcpu_load(struct vmm_vcpu *vcpu, const struct vmm_vcpu_state *state);
 
