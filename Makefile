@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make              build kmod/kvmmig.ko (against KDIR), daemon/migd, selftests
+# make demo         provision, boot two test hosts and migrate a guest live
+#                   between them (DEMO_MEM, DEMO_RATE, DEMO_MIGD_ARGS)
 # make check        provision, then run every test in QEMU on the supported kernels
 # make bench        dirty-logging benchmark in the test VM (table + JSON)
 # make vm-shell     boot the test VM with a shell on this terminal
@@ -13,7 +15,7 @@ CACHE ?= $(CURDIR)/.cache
 KERNELS ?= 6.12 6.1
 export CACHE
 
-.PHONY: all module daemon selftests check bench vm-shell lint fuzz clean distclean
+.PHONY: all module daemon selftests demo check bench vm-shell lint fuzz clean distclean
 
 all: module daemon selftests
 
@@ -26,6 +28,9 @@ daemon:
 
 selftests:
 	$(MAKE) -C selftests
+
+demo:
+	KERNELS="$(firstword $(KERNELS))" bash selftests/bed/demo.sh
 
 check:
 	KERNELS="$(KERNELS)" bash selftests/bed/check.sh

@@ -15,21 +15,13 @@ export VM_TIMEOUT=${VM_TIMEOUT:-3600}
 export BENCH_ARGS=${BENCH_ARGS:---sizes 64,256,1024 --fractions 1,10,100}
 KERNELS=${KERNELS:-6.12}
 
-bash "$BED_DIR/provision.sh"
-bash "$BED_DIR/kselftest.sh"
-make -s -C "$TOP_DIR/selftests" KSFT_DIR="$CACHE/linux-src/tools/testing/selftests"
+bed_prepare
 
 out=$CACHE/bench
 mkdir -p "$out"
 for kver in $(bash "$BED_DIR/kernels.sh" $KERNELS); do
-	hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver
 	build=$CACHE/build/$kver
-	rm -rf "$build"
-	mkdir -p "$build"
-	cp -r "$TOP_DIR/Kbuild" "$TOP_DIR/VERSION" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$build/"
-	make -s -C "$hdrs" M="$build" modules > "$build/build.log" 2>&1 ||
-		{ cat "$build/build.log" >&2; die "building kvmmig.ko for $kver"; }
-	bash "$BED_DIR/initramfs.sh" "$kver" "$build/kmod/kvmmig.ko" "$build/initrd.cpio"
+	bed_build "$kver" || die "building kvmmig.ko for $kver"
 
 	log "$kver: dirty_bench $BENCH_ARGS (this takes minutes under TCG)"
 	rc=0

@@ -19,11 +19,7 @@ KERNELS=${KERNELS:-6.12 6.1}
 shell=
 [ "${1:-}" = --shell ] && shell=--shell
 
-bash "$BED_DIR/provision.sh"
-bash "$BED_DIR/kselftest.sh"
-mkdir -p "$CACHE"
-make -s -C "$TOP_DIR/daemon"
-make -s -C "$TOP_DIR/selftests" KSFT_DIR="$CACHE/linux-src/tools/testing/selftests"
+bed_prepare
 
 # Console lines that fail a run whatever the tests said.
 splat_re='WARNING:|BUG:|Oops|general protection fault|Call Trace|INFO: (possible|inconsistent) .*lock|lockdep|kvmmig: leaked'
@@ -111,22 +107,15 @@ verify_run() {
 }
 
 for kver in "${kvers[@]}"; do
-	hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver
 	build=$CACHE/build/$kver
 	logdir=$CACHE/logs/$kver
 	kp=0 kf=0 ks=0
 
 	log "$kver: building kvmmig.ko"
-	rm -rf "$build"
-	mkdir -p "$build"
-	cp -r "$TOP_DIR/Kbuild" "$TOP_DIR/VERSION" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$build/"
-	if ! make -s -C "$hdrs" M="$build" modules > "$build/build.log" 2>&1; then
-		cat "$build/build.log" >&2
+	if ! bed_build "$kver"; then
 		add_counts "$kver" 0 1 0
 		continue
 	fi
-
-	bash "$BED_DIR/initramfs.sh" "$kver" "$build/kmod/kvmmig.ko" "$build/initrd.cpio"
 	if [ -n "$shell" ]; then
 		exec bash "$BED_DIR/run-vm.sh" --shell "$kver" "$build/initrd.cpio" "$logdir"
 	fi
@@ -146,18 +135,9 @@ for kver in "${kvers[@]}"; do
 	# Two VMs on one link: the tests that need two hosts run on both.
 	if [ -n "${pair_tests// }" ]; then
 		log "$kver: booting test hosts a and b (consoles: $logdir/{a,b}/console.log)"
-		link=$(mktemp -d /tmp/kvmmig-link.XXXXXX)
-		rc_a=0 rc_b=0
 		start=$SECONDS
-		VM_TESTS=$(echo $pair_tests | tr ' ' ',') bash "$BED_DIR/run-vm.sh" \
-			--host b --net "$link/b" "$link/a" \
-			"$kver" "$build/initrd.cpio" "$logdir/b" &
-		pid_b=$!
-		VM_TESTS=$(echo $pair_tests | tr ' ' ',') bash "$BED_DIR/run-vm.sh" \
-			--host a --net "$link/a" "$link/b" \
-			"$kver" "$build/initrd.cpio" "$logdir/a" || rc_a=$?
-		wait $pid_b || rc_b=$?
-		rm -rf "$link"
+		VM_TESTS=$(echo $pair_tests | tr ' ' ',') \
+			bed_boot_pair "$kver" "$build/initrd.cpio" "$logdir"
 		log "$kver: the test hosts ran for $((SECONDS - start))s"
 		for h in a b; do
 			rc=$rc_a

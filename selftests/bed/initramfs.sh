@@ -101,6 +101,7 @@ interp=$(readelf -l "$migd" | sed -n 's/.*Requesting program interpreter: \(.*\)
 [ -n "$interp" ] && [ -f "$stage$interp" ] || die "$migd: no loader ${interp:-?} in the initramfs"
 
 [ -n "${BENCH_ARGS:-}" ] && echo "$BENCH_ARGS" > "$stage/etc/kvmmig/bench-args"
+[ -n "${DEMO_ARGS:-}" ] && echo "$DEMO_ARGS" > "$stage/etc/kvmmig/demo-args"
 cp "$BED_DIR/init" "$stage/init"
 cp "$BED_DIR/run-tests.sh" "$stage/kvmmig/run-tests"
 chmod +x "$stage/init" "$stage/kvmmig/run-tests"

@@ -23,3 +23,51 @@ apt_refresh() {
 	mkdir -p "$CACHE"
 	touch "$stamp"
 }
+
+# Steps "make check", "make bench" and "make demo" share.
+
+# Provision the machine (packages, kselftest headers) and build migd and
+# the selftests.
+bed_prepare() {
+	bash "$BED_DIR/provision.sh"
+	bash "$BED_DIR/kselftest.sh"
+	mkdir -p "$CACHE"
+	make -s -C "$TOP_DIR/daemon"
+	make -s -C "$TOP_DIR/selftests" KSFT_DIR="$CACHE/linux-src/tools/testing/selftests"
+}
+
+# bed_build KVER: build kvmmig.ko against KVER's headers in $CACHE/build/KVER
+# (its own directory, so kernels never share objects) and the initramfs
+# $CACHE/build/KVER/initrd.cpio.  On a build failure print the build log
+# and return 1.
+bed_build() {
+	local kver=$1
+	local hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver
+	local build=$CACHE/build/$kver
+
+	rm -rf "$build"
+	mkdir -p "$build"
+	cp -r "$TOP_DIR/Kbuild" "$TOP_DIR/VERSION" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$build/"
+	if ! make -s -C "$hdrs" M="$build" modules > "$build/build.log" 2>&1; then
+		cat "$build/build.log" >&2
+		return 1
+	fi
+	bash "$BED_DIR/initramfs.sh" "$kver" "$build/kmod/kvmmig.ko" "$build/initrd.cpio"
+}
+
+# bed_boot_pair KVER INITRD LOGDIR: boot test hosts a and b on one private
+# link (logs in LOGDIR/a and LOGDIR/b) and wait for both; sets rc_a and
+# rc_b to their run-vm.sh exit statuses.
+bed_boot_pair() {
+	local kver=$1 initrd=$2 logdir=$3 link pid_b
+
+	link=$(mktemp -d /tmp/kvmmig-link.XXXXXX)
+	rc_a=0 rc_b=0
+	bash "$BED_DIR/run-vm.sh" --host b --net "$link/b" "$link/a" \
+		"$kver" "$initrd" "$logdir/b" &
+	pid_b=$!
+	bash "$BED_DIR/run-vm.sh" --host a --net "$link/a" "$link/b" \
+		"$kver" "$initrd" "$logdir/a" || rc_a=$?
+	wait $pid_b || rc_b=$?
+	rm -rf "$link"
+}

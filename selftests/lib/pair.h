@@ -23,4 +23,14 @@ int __pair_connect(uint16_t port, int timeout_s);
 int __pair_send_all(int fd, const void *buf, size_t len);
 int __pair_recv_all(int fd, void *buf, size_t len);
 
+/*
+ * One-line messages on the control connection: send "@fmt\n"; receive one
+ * line (without its newline) within @timeout_ms.  0 or -errno (-ETIMEDOUT,
+ * -EPIPE when the peer closed the connection, say because its side of the
+ * test failed).
+ */
+int __pair_send_msg(int fd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int __pair_recv_msg(int fd, char *buf, size_t len, int timeout_ms);
+
 #endif /* _KVMMIG_SELFTEST_PAIR_H */

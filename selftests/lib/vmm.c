@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,10 @@
 #include <unistd.h>
 
 #include "vmm.h"
+
+/* Kicks a vCPU thread out of KVM_RUN; its handler does nothing. */
+#define VMM_KICK_SIGNAL		SIGUSR2
+#define MSR_IA32_TSC		0x10
 
 void vmm_die(const char *fmt, ...)
 {
@@ -265,6 +270,8 @@ int vmm_vcpu_stop(struct vmm_vcpu *vcpu)
 {
 	if (!vcpu->started)
 		return -1;
+	if (vcpu->kickable)
+		return vmm_vcpu_pause(vcpu);
 	__atomic_store_n(&vcpu->stop, true, __ATOMIC_SEQ_CST);
 	pthread_join(vcpu->thread, NULL);
 	vcpu->started = false;
@@ -309,4 +316,164 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 		vmm_die("vCPU %d: unexpected exit %d (%s)", vcpu->id, reason,
 			vmm_exit_name(reason));
 	}
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void kick_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;	/* no SA_RESTART: KVM_RUN returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL))
+		vmm_die("installing the vCPU kick handler: %s", strerror(errno));
+}
+
+static void *vcpu_thread_kickable(void *arg)
+{
+	struct vmm_vcpu *vcpu = arg;
+	sigset_t set;
+	int reason;
+
+	sigemptyset(&set);
+	sigaddset(&set, VMM_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	for (;;) {
+		if (__atomic_load_n(&vcpu->stop, __ATOMIC_SEQ_CST)) {
+			reason = -EINTR;
+			break;
+		}
+		reason = __vmm_vcpu_run(vcpu);
+		if (reason == -EINTR || reason == KVM_EXIT_INTR)
+			continue;
+		if (reason < 0)
+			vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id,
+				strerror(-reason));
+		if (reason == KVM_EXIT_IO &&
+		    vcpu->run->io.port == VMM_PORT_DONE) {
+			__atomic_add_fetch(&vcpu->passes, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (reason == KVM_EXIT_HLT)
+			break;
+		vmm_die("vCPU %d: unexpected exit %d (%s)", vcpu->id, reason,
+			vmm_exit_name(reason));
+	}
+	vcpu->last_exit = reason;
+	return NULL;
+}
+
+void vmm_vcpu_resume(struct vmm_vcpu *vcpu)
+{
+	int ret;
+
+	pthread_once(&kick_once, kick_install);
+	vcpu->stop = false;
+	vcpu->kickable = true;
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread_kickable, vcpu);
+	if (ret)
+		vmm_die("starting vCPU %d: %s", vcpu->id, strerror(ret));
+	vcpu->started = true;
+}
+
+int vmm_vcpu_pause(struct vmm_vcpu *vcpu)
+{
+	if (!vcpu->started)
+		return -1;
+	__atomic_store_n(&vcpu->stop, true, __ATOMIC_SEQ_CST);
+	/*
+	 * A kick that lands between the thread's check of ->stop and its
+	 * next KVM_RUN is not lost: immediate_exit makes that KVM_RUN
+	 * return EINTR at once.
+	 */
+	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(vcpu->thread, VMM_KICK_SIGNAL);
+	pthread_join(vcpu->thread, NULL);
+	__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	vcpu->started = false;
+	vcpu->kickable = false;
+	return vcpu->last_exit;
+}
+
+struct vmm_msr_tsc {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry entry;
+};
+
+__thread const char *vmm_state_step;
+
+/* One state ioctl; on failure remember which, for the caller's message. */
+#define STATE_IOCTL(fd, req, arg)					\
+	({								\
+		int __r = ioctl(fd, req, arg);				\
+		if (__r < 0)						\
+			vmm_state_step = #req;				\
+		__r < 0 ? -errno : 0;					\
+	})
+
+int __vmm_vcpu_save(struct vmm_vcpu *vcpu, struct vmm_vcpu_state *state)
+{
+	struct vmm_msr_tsc msrs;
+	int ret;
+
+	memset(state, 0, sizeof(*state));
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.entry.index = MSR_IA32_TSC;
+	ret = STATE_IOCTL(vcpu->fd, KVM_GET_REGS, &state->regs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_SREGS, &state->sregs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_FPU, &state->fpu);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_VCPU_EVENTS, &state->events);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_GET_MP_STATE, &state->mp_state);
+	if (ret)
+		return ret;
+	vmm_state_step = "KVM_GET_MSRS";
+	errno = 0;
+	if (ioctl(vcpu->fd, KVM_GET_MSRS, &msrs) != 1)
+		return errno ? -errno : -EIO;
+	state->tsc = msrs.entry.data;
+	return 0;
+}
+
+int __vmm_vcpu_load(struct vmm_vcpu *vcpu, const struct vmm_vcpu_state *state)
+{
+	struct kvm_vcpu_events events = state->events;
+	struct kvm_mp_state mp_state = state->mp_state;
+	struct kvm_sregs sregs = state->sregs;
+	struct kvm_regs regs = state->regs;
+	struct kvm_fpu fpu = state->fpu;
+	struct vmm_msr_tsc msrs;
+	int ret;
+
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.entry.index = MSR_IA32_TSC;
+	msrs.entry.data = state->tsc;
+	/* The order QEMU uses: registers, then MSRs, then pending events. */
+	ret = STATE_IOCTL(vcpu->fd, KVM_SET_SREGS, &sregs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_REGS, &regs);
+	ret = ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_FPU, &fpu);
+	if (ret)
+		return ret;
+	vmm_state_step = "KVM_SET_MSRS";
+	errno = 0;
+	if (ioctl(vcpu->fd, KVM_SET_MSRS, &msrs) != 1)
+		return errno ? -errno : -EIO;
+	ret = STATE_IOCTL(vcpu->fd, KVM_SET_MP_STATE, &mp_state);
+	return ret ?: STATE_IOCTL(vcpu->fd, KVM_SET_VCPU_EVENTS, &events);
+}
+
+long __vmm_vcpu_tsc_khz(struct vmm_vcpu *vcpu)
+{
+	long khz = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+	return khz < 0 ? -errno : khz;
 }

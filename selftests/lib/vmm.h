@@ -44,6 +44,7 @@ struct vmm_vcpu {
 	volatile bool stop;		/* asks the thread to return */
 	volatile unsigned long passes;	/* VMM_PORT_DONE exits seen */
 	volatile int last_exit;		/* why the thread returned */
+	bool kickable;			/* started by vmm_vcpu_resume() */
 };
 
 struct vmm_vm {
@@ -100,6 +101,41 @@ void vmm_vcpu_start(struct vmm_vcpu *vcpu);
 int vmm_vcpu_stop(struct vmm_vcpu *vcpu);
 /* Wait until the vCPU has made @n more passes (fails after 60 s). */
 void vmm_vcpu_wait_passes(struct vmm_vcpu *vcpu, unsigned long n);
+
+/*
+ * Run @vcpu on a thread of its own until vmm_vcpu_pause(), which kicks it
+ * out of KVM_RUN at once (a signal and kvm_run.immediate_exit) instead of
+ * waiting for a VMM_PORT_DONE exit: for guests that loop forever without
+ * exits, and for pausing a VM to migrate it.  VMM_PORT_DONE exits still
+ * count passes; HLT ends the thread.
+ */
+void vmm_vcpu_resume(struct vmm_vcpu *vcpu);
+/* Kick and join the thread; returns the last exit reason (-EINTR if kicked). */
+int vmm_vcpu_pause(struct vmm_vcpu *vcpu);
+
+/*
+ * The architectural state of a stopped vCPU: everything a guest that does
+ * no I/O and has no in-kernel irqchip needs to resume exactly elsewhere.
+ */
+struct vmm_vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	uint64_t tsc;			/* MSR_IA32_TSC */
+};
+
+/*
+ * Save or load a vCPU's state; the vCPU must not be running.  0 or -errno;
+ * on failure vmm_state_step names the ioctl that failed.
+ */
+extern __thread const char *vmm_state_step;
+int __vmm_vcpu_save(struct vmm_vcpu *vcpu, struct vmm_vcpu_state *state);
+int __vmm_vcpu_load(struct vmm_vcpu *vcpu, const struct vmm_vcpu_state *state);
+
+/* KVM_GET_TSC_KHZ of a vCPU: the guest's TSC rate, or -errno. */
+long __vmm_vcpu_tsc_khz(struct vmm_vcpu *vcpu);
 
 /* Fail the running test with a message (the harness sees a crash). */
 void __attribute__((noreturn, format(printf, 1, 2))) vmm_die(const char *fmt, ...);
