@@ -26,6 +26,9 @@ splat_re='WARNING:|BUG:|Oops|general protection fault|Call Trace|INFO: (possible
 
 total_pass=0 total_fail=0 total_skip=0
 summary=()
+# Every problem again at the end, after the console tails, where a CI
+# log's last lines show it.
+failures=()
 
 add_counts() {
 	total_pass=$((total_pass + $2))
@@ -47,7 +50,11 @@ if [ -z "$shell" ] && [ "${HOST_CHECKS:-1}" != 0 ]; then
 	rc=0
 	bash "$BED_DIR/lint.sh" > "$lint_log" 2>&1 || rc=$?
 	read -r p f < <(awk '/^[0-9]+ passed, [0-9]+ failed/ { print $1, $3 }' "$lint_log")
-	[ $rc -ne 0 ] && { cat "$lint_log" >&2; [ "${f:-0}" -gt 0 ] || f=1; }
+	if [ $rc -ne 0 ]; then
+		cat "$lint_log" >&2
+		[ "${f:-0}" -gt 0 ] || f=1
+		failures+=("lint:" "$(grep -iE 'fail|error' "$lint_log" | head -n 20)")
+	fi
 	add_counts lint "${p:-0}" "${f:-0}" 0
 
 	log "host tests (make -C daemon check)"
@@ -62,7 +69,10 @@ if [ -z "$shell" ] && [ "${HOST_CHECKS:-1}" != 0 ]; then
 		log "make -C daemon check failed without a failed test:"
 		tail -n 20 "$host_log" >&2
 	fi
-	[ "$f" -gt 0 ] && grep -E 'FAIL|fail|error' "$host_log" | head -n 20 >&2
+	if [ "$f" -gt 0 ]; then
+		grep -E 'FAIL|fail|error' "$host_log" | head -n 20 >&2
+		failures+=("host:" "$(grep -E 'FAIL|fail|error' "$host_log" | head -n 20)")
+	fi
 	add_counts host "$p" "$f" "$s"
 fi
 
@@ -103,6 +113,7 @@ verify_run() {
 		printf '%s\n' "${problems[@]}" >&2
 		log "$label: tail of the console log ($logdir/console.log):"
 		tail -n 40 "$logdir/console.log" >&2 || true
+		failures+=("$label:" "${problems[@]}")
 	fi
 }
 
@@ -114,6 +125,7 @@ for kver in "${kvers[@]}"; do
 	log "$kver: building kvmmig.ko"
 	if ! bed_build "$kver"; then
 		add_counts "$kver" 0 1 0
+		failures+=("$kver: building kvmmig.ko or the initramfs failed")
 		continue
 	fi
 	if [ -n "$shell" ]; then
@@ -149,6 +161,10 @@ for kver in "${kvers[@]}"; do
 	add_counts "$kver" "$kp" "$kf" "$ks"
 done
 
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failures:"
+	printf '%s\n' "${failures[@]}"
+fi
 for line in "${summary[@]}"; do
 	echo "$line"
 done

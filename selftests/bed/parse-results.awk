@@ -6,6 +6,11 @@
 # binary that never ran) on a line of its own before it.
 #
 # Variables: expected="name name ..." (the tests that must have run).
+#
+# A failed test's line comes with the last comment lines it printed (its
+# assertion messages), so a CI log's tail says why it failed.
+
+BEGIN { CONTEXT = 8 }
 
 function close_test() {
 	if (cur == "")
@@ -36,7 +41,7 @@ function close_test() {
 /^# KVMMIG-BEGIN / {
 	close_test()
 	cur = $3; ran[cur] = 1
-	plan = -1; results = 0; tfail = 0; ended = 0; rc = -1
+	plan = -1; results = 0; tfail = 0; ended = 0; rc = -1; nctx = 0
 	next
 }
 /^# KVMMIG-END / {
@@ -45,13 +50,25 @@ function close_test() {
 }
 /^# KVMMIG-DONE/ { close_test(); done = 1 }
 cur != "" && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0 }
+cur != "" && /^# / && !/^# +(RUN|OK|FAIL) / {
+	ctx[nctx % CONTEXT] = $0
+	nctx++
+}
 cur != "" && /^ok [0-9]+ / {
 	results++
 	if ($0 ~ /# SKIP/) skip++; else pass++
+	nctx = 0
 }
 cur != "" && /^not ok [0-9]+ / {
 	results++
-	if ($0 ~ /# SKIP/) { skip++ } else { fail++; tfail++; print "  " cur ": " $0 }
+	if ($0 ~ /# SKIP/) {
+		skip++
+	} else {
+		fail++; tfail++; print "  " cur ": " $0
+		for (i = nctx > CONTEXT ? nctx - CONTEXT : 0; i < nctx; i++)
+			print "      " ctx[i % CONTEXT]
+	}
+	nctx = 0
 }
 END {
 	close_test()
