@@ -10,7 +10,9 @@
 #
 # Environment: DEMO_MEM (guest MiB, default 256), DEMO_RATE (pace the guest
 # to this many page increments per second; default: flat out),
-# DEMO_MIGD_ARGS (extra migd options, e.g. "-d 100 -b 50"), DEMO_TCP_MB
+# DEMO_MIGD_ARGS (extra migd options, e.g. "-d 100 -b 50"), DEMO_VERIFY
+# (quick, the default: each page's A-B byte and tag; full: every byte, and
+# a digest of RAM compared with the source's), DEMO_TCP_MB
 # (the plain TCP stream's size, default the guest's), KERNELS
 # (default 6.12), VM_NODE_MB (each host's two NUMA nodes, default 1024).
 set -euo pipefail
@@ -30,6 +32,7 @@ fi
 demo_args="--mem $mem"
 [ "$rate" != 0 ] && demo_args="$demo_args --rate $rate"
 [ -n "${DEMO_TCP_MB:-}" ] && demo_args="$demo_args --tcp-mb $DEMO_TCP_MB"
+[ -n "${DEMO_VERIFY:-}" ] && demo_args="$demo_args --verify $DEMO_VERIFY"
 [ -n "${DEMO_MIGD_ARGS:-}" ] && demo_args="$demo_args --migd $(echo "$DEMO_MIGD_ARGS" | tr ' ' ',')"
 export DEMO_ARGS=$demo_args
 
