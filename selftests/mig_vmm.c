@@ -65,7 +65,8 @@ struct vm_config {
 	uint32_t flags;		/* CONFIG_F_* */
 	uint32_t pad;
 	uint64_t digest;	/* ab_digest() of RAM once paused */
-	uint64_t reserved[2];
+	uint64_t rate;		/* --rate (the guest's pace is in its RAM) */
+	uint64_t reserved[1];
 };
 
 #define CONFIG_F_DIGEST	(1U << 0)
@@ -306,8 +307,14 @@ static void create_memory(struct mig_vmm *m)
 		if (fd < 0)
 			fail("creating region %s of %zu bytes: %s", name, size,
 			     strerror(-fd));
+		/*
+		 * An incoming VM's pages are all coming: map them now, while
+		 * WAITING, so that the check on arrival (inside the downtime)
+		 * takes no page faults.
+		 */
 		if (mmap(base + off, size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+			 MAP_SHARED | MAP_FIXED |
+			 (m->o.incoming ? MAP_POPULATE : 0), fd, 0) == MAP_FAILED)
 			fail("mapping region %s: %s", name, strerror(errno));
 		m->region_fds[i] = fd;
 		off += size;
@@ -454,6 +461,7 @@ static void do_pause(struct mig_vmm *m)
 	cfg.mem_size = m->mem_size;
 	cfg.nr_vcpus = m->o.nr_vcpus;
 	cfg.nr_regions = m->o.nr_regions;
+	cfg.rate = m->o.rate;
 	if (m->o.digest) {
 		cfg.flags |= CONFIG_F_DIGEST;
 		cfg.digest = ab_digest(m->mem, m->mem_size);
@@ -557,6 +565,7 @@ static void load_blobs(struct mig_vmm *m)
 			     st[i].events.flags);
 	}
 	m->cfg = cfg;
+	m->o.rate = cfg.rate;	/* for the running checks' default */
 	status("loaded blobs=%u", index);
 }
 

@@ -8,16 +8,20 @@
 # b's memory verdicts and the plain single-stream TCP rate of the same
 # link for comparison.  See Documentation/demo.rst.
 #
-# Environment: DEMO_MEM (guest MiB, default 256), DEMO_RATE (pace the guest
-# to this many page increments per second; default: flat out),
-# DEMO_MIGD_ARGS (extra migd options, e.g. "-d 100 -b 50"), DEMO_TCP_MB
+# Environment: DEMO_MEM (guest MiB, default 256), DEMO_RATE (page increments
+# per second the guest makes, default 500, a steady 2 MB/s of dirtying the
+# link outpaces; 0: flat out, as fast as its write faults go, which outruns
+# migd on these emulated hosts and ends in a long stop-and-copy),
+# DEMO_MIGD_ARGS (extra migd options, e.g. "-d 100 -b 50"), DEMO_VERIFY
+# (quick, the default: each page's A-B byte and tag; full: every byte, and
+# a digest of RAM compared with the source's), DEMO_TCP_MB
 # (the plain TCP stream's size, default the guest's), KERNELS
 # (default 6.12), VM_NODE_MB (each host's two NUMA nodes, default 1024).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 mem=${DEMO_MEM:-256}
-rate=${DEMO_RATE:-0}
+rate=${DEMO_RATE:-500}
 KERNELS=${KERNELS:-6.12}
 export VM_NODE_MB=${VM_NODE_MB:-1024}
 export VM_TIMEOUT=${VM_TIMEOUT:-3600}
@@ -30,6 +34,7 @@ fi
 demo_args="--mem $mem"
 [ "$rate" != 0 ] && demo_args="$demo_args --rate $rate"
 [ -n "${DEMO_TCP_MB:-}" ] && demo_args="$demo_args --tcp-mb $DEMO_TCP_MB"
+[ -n "${DEMO_VERIFY:-}" ] && demo_args="$demo_args --verify $DEMO_VERIFY"
 [ -n "${DEMO_MIGD_ARGS:-}" ] && demo_args="$demo_args --migd $(echo "$DEMO_MIGD_ARGS" | tr ' ' ',')"
 export DEMO_ARGS=$demo_args
 
@@ -67,7 +72,9 @@ done
 [ -n "$results" ] || die "the demo did not complete; logs in $logdir"
 
 echo
-echo "== make demo: $mem MiB A-B guest migrated live from host a to host b ($kver, TCG)"
+guest="flat out"
+[ "$rate" != 0 ] && guest="$rate pages/s"
+echo "== make demo: $mem MiB A-B guest ($guest) migrated live from host a to host b ($kver, TCG)"
 echo "$results" | sed 's/^demo: //' | tr ' ' '\n' | awk -F= '
 	{ v[$1] = $2 }
 	END {
