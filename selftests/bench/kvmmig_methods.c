@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvmmig's own dirty logging on a region: rmap write-protection with the
- * default batch and two others (guest writer), and A/D-bit harvesting
+ * default batch and two others (guest writer), the default again with a
+ * host thread as the writer (no secondary MMU), and A/D-bit harvesting
  * (host writer: the mode is refused where KVM maps the region).
  */
 
@@ -120,6 +121,12 @@ const struct bench_method bench_kvmmig_methods[] = {
 	},
 	{
 		.name = "kvmmig-wrprot-batch16k", .guest = true, .param = 16384,
+		.map = region_map, .arm = wrprot_arm,
+		.harvest = region_harvest, .teardown = region_teardown,
+	},
+	{
+		/* The same region written by a host thread: no KVM to zap. */
+		.name = "kvmmig-wrprot-host",
 		.map = region_map, .arm = wrprot_arm,
 		.harvest = region_harvest, .teardown = region_teardown,
 	},
