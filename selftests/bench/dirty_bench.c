@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -211,8 +212,8 @@ static void do_pass(struct bench_ctx *ctx, uint32_t stride, uint32_t pass)
 		host_pass(ctx, stride, pass);
 }
 
-static int measure_harvest(const struct bench_method *m, size_t size,
-			   uint32_t stride, struct result *r)
+static int measure_harvest_here(const struct bench_method *m, size_t size,
+				uint32_t stride, struct result *r)
 {
 	struct bench_ctx ctx;
 	uint64_t t0, dirty;
@@ -361,8 +362,8 @@ static uint32_t writer_writes(struct stall_writer *w)
  * and the pages the writer wrote meanwhile; -EOPNOTSUPP where the kernel
  * lacks the method.
  */
-static int64_t measure_stall(const struct bench_method *m, size_t size,
-			     uint64_t *harvest_ns, uint32_t *writes)
+static int64_t measure_stall_here(const struct bench_method *m, size_t size,
+				  uint64_t *harvest_ns, uint32_t *writes)
 {
 	struct stall_writer w = { 0 };
 	struct vmm_args args = {
@@ -425,6 +426,88 @@ static int64_t measure_stall(const struct bench_method *m, size_t size,
 	}
 	ctx_fini(&ctx);
 	return gap / tsc_per_ns;
+}
+
+/*
+ * Host-writer methods measure in a child process.  This one has had KVM
+ * VMs, and an mm that had one keeps its MMU-notifier subscription for
+ * life: every invalidation would call into KVM for nothing, and kvmmig
+ * refuses A/D mode for memory such an mm maps.  A forked mm starts with
+ * no subscribers, like the process of a host writer that never ran a VM.
+ */
+struct measurement {
+	int64_t ret;
+	struct result r;
+	uint64_t harvest_ns;
+	uint32_t writes;
+};
+
+static struct measurement *fork_measurement(pid_t *pid)
+{
+	struct measurement *out;
+
+	out = mmap(NULL, sizeof(*out), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (out == MAP_FAILED)
+		vmm_die("mapping a measurement: %s", strerror(errno));
+	fflush(stdout);
+	*pid = fork();
+	if (*pid < 0)
+		vmm_die("fork: %s", strerror(errno));
+	return out;
+}
+
+/* In the child: hand the result over and exit.  In the parent: wait. */
+static int64_t finish_measurement(pid_t pid, struct measurement *out)
+{
+	int status;
+
+	if (!pid) {
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		vmm_die("a host-writer measurement failed (status %#x)", status);
+	return out->ret;
+}
+
+static int measure_harvest(const struct bench_method *m, size_t size,
+			   uint32_t stride, struct result *r)
+{
+	struct measurement *out;
+	int64_t ret;
+	pid_t pid;
+
+	if (m->guest)
+		return measure_harvest_here(m, size, stride, r);
+	out = fork_measurement(&pid);
+	if (!pid)
+		out->ret = measure_harvest_here(m, size, stride, &out->r);
+	ret = finish_measurement(pid, out);
+	*r = out->r;
+	munmap(out, sizeof(*out));
+	return ret;
+}
+
+static int64_t measure_stall(const struct bench_method *m, size_t size,
+			     uint64_t *harvest_ns, uint32_t *writes)
+{
+	struct measurement *out;
+	int64_t ret;
+	pid_t pid;
+
+	if (m->guest)
+		return measure_stall_here(m, size, harvest_ns, writes);
+	out = fork_measurement(&pid);
+	if (!pid)
+		out->ret = measure_stall_here(m, size, &out->harvest_ns,
+					      &out->writes);
+	ret = finish_measurement(pid, out);
+	*harvest_ns = out->harvest_ns;
+	*writes = out->writes;
+	munmap(out, sizeof(*out));
+	return ret;
 }
 
 static bool listed(const char *list, const char *name)
