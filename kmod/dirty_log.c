@@ -4,23 +4,27 @@
  *
  * A write fault sets the page's bit (region.c).  A harvest takes bitmap
  * words with xchg(), copies them to user space, then re-arms exactly the
- * reported pages in batches: each page's folio lock is taken and dropped
- * (waiting out a write fault in flight), then runs of nearby dirty pages
- * are write-protected in every mapping through the file's reverse map,
- * with one MMU-notifier call (which makes KVM drop its NPT/EPT entries)
- * and one TLB flush per run.  The next write faults again.  The cost
- * follows the number of dirty pages, not the region size; no lock is held
- * across batches and the harvester reschedules between them.
+ * reported pages: it walks the taken bits only, groups nearby dirty pages
+ * into runs of bounded span, waits out any write fault still in flight on
+ * a run (by looking at folio lock bits, without taking locks), and
+ * write-protects the run in every mapping through the file's reverse map
+ * with one MMU-notifier invalidation (KVM zaps its NPT/EPT entries for the
+ * run) and one TLB flush.  The next write faults again.  The cost follows
+ * the dirty pages and how they cluster, not the region size; no lock is
+ * held from one run to the next.  See Documentation/performance.rst for
+ * where the time goes and why the runs are shaped this way.
  */
 
 #include <linux/bitmap.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/rmap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <linux/kvmmig.h>
 
 #include "compat.h"
@@ -28,7 +32,41 @@
 #include "dirty_log.h"
 #include "region.h"
 
-#define KVMMIG_DIRTY_LOG_DEFAULT_BATCH	256
+/* Dirty pages re-armed between two reschedule points. */
+#define KVMMIG_DIRTY_LOG_DEFAULT_BATCH	2048
+
+/*
+ * Dirty pages at most this far apart share a run.  The clean pages between
+ * them lose their KVM mappings too (a read fault each, later) and cost the
+ * walk of their PTEs and SPTEs, about as much per page as a run's fixed
+ * cost divided by 32 on the test bed.
+ */
+#define KVMMIG_REARM_GAP		32
+
+/*
+ * The widest run.  A vCPU writing a page inside a run being write-protected
+ * retries until the whole invalidation ends, so the span bounds that wait
+ * whatever the region size; fewer, wider runs mean fewer invalidations,
+ * each of which costs a TLB-flush IPI to every CPU running a vCPU and
+ * retries every vCPU fault in flight.
+ */
+#define KVMMIG_REARM_SPAN		2048
+
+static bool harvest_profile;
+module_param(harvest_profile, bool, 0644);
+MODULE_PARM_DESC(harvest_profile,
+		 "Log where each harvest's time goes (debugging; slows harvests)");
+
+/* Where one harvest's time went, with harvest_profile set. */
+struct kvmmig_prof {
+	u64 take, copy, settle, wp, wp_max, resched;
+	unsigned long runs, switches;
+};
+
+static inline u64 kvmmig_prof_now(const struct kvmmig_prof *prof)
+{
+	return prof ? ktime_get_ns() : 0;
+}
 
 int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages)
 {
@@ -55,13 +93,6 @@ static void kvmmig_stat_max(atomic64_t *max, s64 val)
 		;
 }
 
-/*
- * Dirty pages closer than this are write-protected by one range call; the
- * clean pages between them lose their secondary-MMU (KVM) mappings too,
- * which costs the guest a read fault each, so the gap stays small.
- */
-#define KVMMIG_REARM_GAP	32
-
 struct kvmmig_batch {
 	u32 size;
 	u32 done;
@@ -82,110 +113,160 @@ static void kvmmig_batch_end(struct kvmmig_dirty_log *log,
 	b->done = 0;
 }
 
-/*
- * First step of re-arming page @index.  Taking the folio lock waits for a
- * write fault that set the bit before the harvest took it: such a fault
- * holds the lock from ->page_mkwrite until its PTE is writable, so once we
- * own the lock that PTE exists and the write-protection below catches it.
- * Without the range helpers, this step write-protects the page itself.
- */
-static void kvmmig_rearm_page(struct kvmmig_region *region, pgoff_t index)
+/* A device may write a pinned page behind the MMU's back: keep reporting it. */
+static void kvmmig_check_pinned(struct kvmmig_dirty_log *log,
+				struct folio *folio, pgoff_t index)
 {
-	struct kvmmig_dirty_log *log = &region->log;
-	struct folio *folio;
-	u64 start;
-
-	/* Absent: reported by INITIALLY_SET, never touched, nothing mapped. */
-	folio = kvmmig_lock_folio(region->mapping, index);
-	if (!folio)
-		return;
-	start = ktime_get_ns();
-#ifndef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
-	folio_mkclean(folio);
-#endif
-	/* A device may write it behind the MMU's back: keep reporting it. */
 	if (folio_maybe_dma_pinned(folio)) {
 		set_bit(index, log->bitmap);
 		atomic64_inc(&log->pinned_reported);
 	}
-	kvmmig_stat_max(&log->rearm_ns_max, ktime_get_ns() - start);
-	folio_unlock(folio);
-	folio_put(folio);
 }
 
 #ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
-/* Write-protect [first, last] in every mapping: one notifier call, one flush. */
-static void kvmmig_wrprotect_range(struct kvmmig_region *region,
-				   pgoff_t first, pgoff_t last)
+/*
+ * Wait out the write faults still in flight on the dirty pages of
+ * [first, last] (bit i of @words is page @base + i).  A fault sets the bit
+ * with the folio locked (kvmmig_dirty_log_mark()) and unlocks it only after
+ * its PTE is writable.  So for a bit we took, a folio seen unlocked means
+ * that fault is over and the write-protection that follows (ordered by the
+ * acquire) finds its PTE; a locked one is waited for.  One RCU walk of the
+ * page cache, no folio lock or reference in the common case.
+ */
+static void kvmmig_settle_run(struct kvmmig_region *region,
+			      const unsigned long *words, unsigned long base,
+			      pgoff_t first, pgoff_t last)
 {
-	u64 start = ktime_get_ns();
+	XA_STATE(xas, &region->mapping->i_pages, first);
+	struct folio *folio;
 
-	wp_shared_mapping_range(region->mapping, first, last - first + 1);
-	kvmmig_stat_max(&region->log.rearm_ns_max, ktime_get_ns() - start);
+	rcu_read_lock();
+	xas_for_each(&xas, folio, last) {
+		if (xas_retry(&xas, folio) || xa_is_value(folio))
+			continue;
+		if (!test_bit(xas.xa_index - base, words))
+			continue;
+		kvmmig_check_pinned(&region->log, folio, xas.xa_index);
+		if (!test_bit_acquire(PG_locked, &folio->flags))
+			continue;
+		/* Refcount zero: being freed, so no longer mapped anywhere. */
+		if (!folio_try_get(folio))
+			continue;
+		xas_pause(&xas);
+		rcu_read_unlock();
+		folio_wait_locked(folio);
+		folio_put(folio);
+		rcu_read_lock();
+	}
+	rcu_read_unlock();
 }
 
-/* Write-protect the set bits of @words in [from, to), gap-merged runs. */
-static void kvmmig_wrprotect_bits(struct kvmmig_region *region,
-				  const unsigned long *words, unsigned long w0,
-				  unsigned long from, unsigned long to)
+/* Settle [first, last], then write-protect it: one invalidation, one flush. */
+static void kvmmig_rearm_run(struct kvmmig_region *region,
+			     const unsigned long *words, unsigned long base,
+			     pgoff_t first, pgoff_t last,
+			     struct kvmmig_prof *prof)
 {
-	unsigned long bit, first = 0, last = 0;
-	bool open = false;
+	u64 t0 = kvmmig_prof_now(prof), start, ns;
 
-	for_each_set_bit_from(from, words, to) {
-		bit = from;
-		if (open && bit - last > KVMMIG_REARM_GAP + 1) {
-			kvmmig_wrprotect_range(region, w0 * BITS_PER_LONG + first,
-					       w0 * BITS_PER_LONG + last);
-			open = false;
-		}
-		if (!open)
-			first = bit;
-		last = bit;
-		open = true;
+	kvmmig_settle_run(region, words, base, first, last);
+	start = ktime_get_ns();
+	wp_shared_mapping_range(region->mapping, first, last - first + 1);
+	ns = ktime_get_ns() - start;
+	kvmmig_stat_max(&region->log.rearm_ns_max, ns);
+	if (prof) {
+		prof->settle += start - t0;
+		prof->wp += ns;
+		prof->wp_max = max(prof->wp_max, ns);
+		prof->runs++;
 	}
-	if (open)
-		kvmmig_wrprotect_range(region, w0 * BITS_PER_LONG + first,
-				       w0 * BITS_PER_LONG + last);
 }
 #else
-static void kvmmig_wrprotect_bits(struct kvmmig_region *region,
-				  const unsigned long *words, unsigned long w0,
-				  unsigned long from, unsigned long to)
+/*
+ * Without the range helpers: lock each dirty page's folio (which waits out
+ * a write fault in flight, see above) and write-protect it alone with
+ * folio_mkclean(), one invalidation and flush per page.
+ */
+static void kvmmig_rearm_run(struct kvmmig_region *region,
+			     const unsigned long *words, unsigned long base,
+			     pgoff_t first, pgoff_t last,
+			     struct kvmmig_prof *prof)
 {
+	struct folio *folio;
+	pgoff_t i;
+	u64 start;
+
+	for (i = first; i <= last; i++) {
+		if (!test_bit(i - base, words))
+			continue;
+		/* Absent: reported by INITIALLY_SET, never touched, unmapped. */
+		folio = kvmmig_lock_folio(region->mapping, i);
+		if (!folio)
+			continue;
+		start = ktime_get_ns();
+		folio_mkclean(folio);
+		kvmmig_stat_max(&region->log.rearm_ns_max,
+				ktime_get_ns() - start);
+		kvmmig_check_pinned(&region->log, folio, i);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	if (prof)
+		prof->runs++;
 }
 #endif
 
+static void kvmmig_resched(struct kvmmig_prof *prof)
+{
+	unsigned long sw;
+	u64 t0;
+
+	if (!prof) {
+		cond_resched();
+		return;
+	}
+	sw = current->nvcsw + current->nivcsw;
+	t0 = ktime_get_ns();
+	cond_resched();
+	prof->resched += ktime_get_ns() - t0;
+	prof->switches += current->nvcsw + current->nivcsw - sw;
+}
+
 /*
- * Re-arm the pages of @words (taken from bitmap word @w0 on) in batches of
- * batch_pages pages: lock-step every page, then write-protect the batch's
- * runs, then reschedule.  No lock is held from one batch to the next.
+ * Re-arm the pages of @words (taken from bitmap word @w0 on).  Only set
+ * bits are visited.  A run grows while the next dirty page is at most
+ * KVMMIG_REARM_GAP pages on, the run stays within KVMMIG_REARM_SPAN pages
+ * and the batch is not full; after batch_pages pages the harvester
+ * reschedules.  No lock is held from one run to the next.
  */
 static void kvmmig_rearm_words(struct kvmmig_region *region,
 			       const unsigned long *words, unsigned long nwords,
-			       unsigned long w0)
+			       unsigned long w0, struct kvmmig_prof *prof)
 {
 	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_batch b = { .size = READ_ONCE(log->batch_pages) };
-	unsigned long nbits = nwords * BITS_PER_LONG;
-	unsigned long bit, from = 0;
+	unsigned long nbits = nwords * BITS_PER_LONG, base = w0 * BITS_PER_LONG;
+	unsigned long first, last, next;
 
-	for_each_set_bit(bit, words, nbits) {
-		if (!b.done) {
+	next = find_first_bit(words, nbits);
+	while (next < nbits) {
+		if (!b.done)
 			b.start = ktime_get_ns();
-			from = bit;
-		}
-		kvmmig_rearm_page(region, w0 * BITS_PER_LONG + bit);
-		if (++b.done == b.size) {
-			kvmmig_wrprotect_bits(region, words, w0, from, bit + 1);
+		first = next;
+		do {
+			last = next;
+			b.done++;
+			next = find_next_bit(words, nbits, last + 1);
+		} while (next < nbits && next - last <= KVMMIG_REARM_GAP + 1 &&
+			 next - first < KVMMIG_REARM_SPAN && b.done < b.size);
+		kvmmig_rearm_run(region, words, base, base + first,
+				 base + last, prof);
+		if (b.done >= b.size) {
 			kvmmig_batch_end(log, &b);
-			cond_resched();
+			kvmmig_resched(prof);
 		}
 	}
-	if (b.done) {
-		kvmmig_wrprotect_bits(region, words, w0, from, nbits);
-		kvmmig_batch_end(log, &b);
-	}
+	kvmmig_batch_end(log, &b);
 }
 
 /*
@@ -231,7 +312,7 @@ static int kvmmig_dirty_log_reset(struct kvmmig_region *region)
 	if (!words)
 		return -ENOMEM;
 	kvmmig_take_words(log, words, nwords, 0);
-	kvmmig_rearm_words(region, words, nwords, 0);
+	kvmmig_rearm_words(region, words, nwords, 0, NULL);
 	kvfree(words);
 	return 0;
 }
@@ -350,9 +431,10 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 				     void __user *argp)
 {
 	struct kvmmig_dirty_log *log = &region->log;
+	struct kvmmig_prof prof_buf = {}, *prof = NULL;
 	struct kvmmig_dirty_log_harvest h;
 	unsigned long nwords, w0, *words;
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), t0;
 	unsigned long nr;
 	bool rearm;
 	int ret;
@@ -373,6 +455,9 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 	if (!words)
 		return -ENOMEM;
 
+	if (READ_ONCE(harvest_profile))
+		prof = &prof_buf;
+	t0 = kvmmig_prof_now(prof);
 	nr = kvmmig_take_words(log, words, nwords, w0);
 	/* A/D mode cleans PTE dirty bits before the report, not after. */
 	rearm = READ_ONCE(log->mode) != KVMMIG_DIRTY_MODE_AD;
@@ -381,6 +466,10 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 		nr = bitmap_weight(words, nwords * BITS_PER_LONG);
 	}
 	h.nr_dirty = nr;
+	if (prof) {
+		prof->take = ktime_get_ns() - t0;
+		t0 = ktime_get_ns();
+	}
 	if (copy_to_user(u64_to_user_ptr(h.bitmap), words,
 			 nwords * sizeof(*words)) ||
 	    copy_to_user(argp, &h, sizeof(h))) {
@@ -388,19 +477,26 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 		ret = -EFAULT;
 		goto out;
 	}
+	if (prof)
+		prof->copy = ktime_get_ns() - t0;
 
 	/*
 	 * Re-arm after the copy: a write landing between the xchg and the
 	 * re-arm of its page is already covered by this report.
 	 */
 	if (rearm)
-		kvmmig_rearm_words(region, words, nwords, w0);
+		kvmmig_rearm_words(region, words, nwords, w0, prof);
 
 	atomic64_inc(&log->harvests);
 	atomic64_add(nr, &log->pages_reported);
 	start = ktime_get_ns() - start;
 	atomic64_add(start, &log->harvest_ns_total);
 	kvmmig_stat_max(&log->harvest_ns_max, start);
+	if (prof)
+		pr_info("harvest profile: pages %llu dirty %lu ns: total %llu take %llu copy %llu settle %llu wp %llu in %lu runs (max %llu) resched %llu (%lu switches)\n",
+			h.num_pages, nr, start, prof->take, prof->copy,
+			prof->settle, prof->wp, prof->runs, prof->wp_max,
+			prof->resched, prof->switches);
 out:
 	kvfree(words);
 	return ret;

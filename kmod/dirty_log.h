@@ -41,10 +41,19 @@ struct kvmmig_dirty_log {
 int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages);
 void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log);
 
-/* A write to page @index is about to become visible: log it. */
+/*
+ * A write to page @index is about to become visible: log it.  Write faults
+ * and pwrite() call it with the folio locked.
+ */
 static inline void kvmmig_dirty_log_mark(struct kvmmig_dirty_log *log,
 					 pgoff_t index)
 {
+	/*
+	 * Order taking the folio lock before the bit: a harvest that takes
+	 * the bit and then sees the folio unlocked knows this fault is over
+	 * (kvmmig_settle_run()).
+	 */
+	smp_mb__before_atomic();
 	set_bit(index, log->bitmap);
 }
 

@@ -15,6 +15,7 @@
 #define BENCH_PORT_PASS		0x10
 #define BENCH_DATA_GPA		(1UL << 20)	/* dirtied pages start here */
 #define BENCH_STALL_GPA		0x3000UL	/* bench_stall's result */
+#define BENCH_STALL_WRITES	24		/* its write count, u32 */
 
 struct bench_ctx;
 

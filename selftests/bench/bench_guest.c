@@ -27,11 +27,13 @@ GUEST_PROGRAM(bench_dirty_pass,
 /*
  * bench_stall: forever, read the TSC, write one byte into the next of the
  * pages in [%ebx, %ebx + %ecx) and read the TSC again; keep the largest gap
- * between the two reads at GPA %edi (u64), and scratch at %edi + 8.
+ * between the two reads at GPA %edi (u64), scratch at %edi + 8 and count
+ * the writes at %edi + 24 (u32).
  */
 GUEST_PROGRAM(bench_stall,
 	"	movl $0, 8(%edi)\n"
-	"1:	rdtsc\n"
+	"1:	incl 24(%edi)\n"
+	"	rdtsc\n"
 	"	movl %eax, 16(%edi)\n"
 	"	movl %edx, 20(%edi)\n"
 	"	movl 8(%edi), %esi\n"

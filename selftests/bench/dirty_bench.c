@@ -15,12 +15,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -29,6 +31,7 @@
 
 #define STALL_CODE_GPA	0x2000UL
 #define STALL_WINDOW_US	100000
+#define STALL_MAX_REPS	15
 
 struct result {
 	const char *method;
@@ -41,6 +44,7 @@ struct result {
 
 static double tsc_per_ns;
 static int failures;
+static bool profile;
 
 uint64_t bench_now_ns(void)
 {
@@ -208,8 +212,8 @@ static void do_pass(struct bench_ctx *ctx, uint32_t stride, uint32_t pass)
 		host_pass(ctx, stride, pass);
 }
 
-static int measure_harvest(const struct bench_method *m, size_t size,
-			   uint32_t stride, struct result *r)
+static int measure_harvest_here(const struct bench_method *m, size_t size,
+				uint32_t stride, struct result *r)
 {
 	struct bench_ctx ctx;
 	uint64_t t0, dirty;
@@ -238,10 +242,60 @@ static int measure_harvest(const struct bench_method *m, size_t size,
 	return 0;
 }
 
+/* The CPU a thread of this process last ran on (field 39 of its stat). */
+static int task_cpu(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	int i, cpu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return -1;
+	for (i = 2; p && i < 39; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		cpu = atoi(p + 1);
+	return cpu;
+}
+
+/* KVM's statistics summed over all VMs, for --profile. */
+static const char *const kvm_stat_names[] = {
+	"pf_taken", "pf_fixed", "pf_spurious", "pf_emulate", "exits",
+	"remote_tlb_flush",
+};
+#define NR_KVM_STATS	(sizeof(kvm_stat_names) / sizeof(kvm_stat_names[0]))
+
+static void read_kvm_stats(uint64_t *v)
+{
+	char path[96];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < NR_KVM_STATS; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s",
+			 kvm_stat_names[i]);
+		v[i] = 0;
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%lu", &v[i]) != 1)
+				v[i] = 0;
+			fclose(f);
+		}
+	}
+}
+
 struct stall_writer {
 	struct bench_ctx *ctx;
 	volatile bool stop;
 	volatile uint64_t max_gap;	/* host writer only */
+	volatile uint32_t writes;	/* host writer only */
+	volatile pid_t tid;
 	bool done;
 };
 
@@ -255,6 +309,7 @@ static void *guest_stall_thread(void *arg)
 	struct stall_writer *w = arg;
 	int reason;
 
+	w->tid = gettid();
 	while (!w->stop) {
 		reason = __vmm_vcpu_run(w->ctx->vcpu);
 		if (reason == -EINTR)
@@ -274,6 +329,7 @@ static void *host_stall_thread(void *arg)
 	size_t off = BENCH_DATA_GPA;
 	uint64_t t0, gap;
 
+	w->tid = gettid();
 	while (!w->stop) {
 		t0 = __rdtsc();
 		*(volatile char *)((char *)w->ctx->mem + off) = (char)t0;
@@ -283,6 +339,7 @@ static void *host_stall_thread(void *arg)
 		gap = __rdtsc() - t0;
 		if (gap > w->max_gap)
 			w->max_gap = gap;
+		w->writes++;
 	}
 	return NULL;
 }
@@ -292,21 +349,32 @@ static uint64_t *guest_max_gap(struct bench_ctx *ctx)
 	return (uint64_t *)((char *)ctx->mem + BENCH_STALL_GPA);
 }
 
+static uint32_t writer_writes(struct stall_writer *w)
+{
+	if (!w->ctx->m->guest)
+		return w->writes;
+	return *(volatile uint32_t *)((char *)w->ctx->mem + BENCH_STALL_GPA +
+				      BENCH_STALL_WRITES);
+}
+
 /*
- * The largest writer gap, in ns, while one harvest of a dirty region runs;
- * -EOPNOTSUPP where the kernel lacks the method.
+ * The largest writer gap, in ns, while one harvest of a dirty region runs,
+ * and the pages the writer wrote meanwhile; -EOPNOTSUPP where the kernel
+ * lacks the method.
  */
-static int64_t measure_stall(const struct bench_method *m, size_t size,
-			     uint64_t *harvest_ns)
+static int64_t measure_stall_here(const struct bench_method *m, size_t size,
+				  uint64_t *harvest_ns, uint32_t *writes)
 {
 	struct stall_writer w = { 0 };
 	struct vmm_args args = {
 		.ebx = BENCH_DATA_GPA, .ecx = size - BENCH_DATA_GPA,
 		.edi = BENCH_STALL_GPA,
 	};
+	uint64_t st0[NR_KVM_STATS], st1[NR_KVM_STATS];
 	struct bench_ctx ctx;
 	uint64_t dirty, gap, t0;
 	pthread_t thread;
+	unsigned int i;
 
 	if (ctx_init(&ctx, m, size, 1))
 		return -EOPNOTSUPP;
@@ -321,14 +389,30 @@ static int64_t measure_stall(const struct bench_method *m, size_t size,
 	} else {
 		pthread_create(&thread, NULL, host_stall_thread, &w);
 	}
+	/* The writer must be writing before the harvest starts. */
+	for (t0 = bench_now_ns(); !writer_writes(&w); usleep(1000))
+		if (bench_now_ns() - t0 > 10000000000ULL)
+			vmm_die("%s: the stall writer does not start", m->name);
 	usleep(STALL_WINDOW_US);		/* the writer settles */
 
 	*guest_max_gap(&ctx) = 0;
 	w.max_gap = 0;
+	*writes = writer_writes(&w);
+	read_kvm_stats(st0);
 	t0 = bench_now_ns();
 	check(m->harvest(&ctx, &dirty), "harvest", m);
 	*harvest_ns = bench_now_ns() - t0;
+	read_kvm_stats(st1);
+	*writes = writer_writes(&w) - *writes;
 	gap = m->guest ? *guest_max_gap(&ctx) : w.max_gap;
+	if (profile) {
+		printf("# profile: %s: harvester on CPU %d, writer on CPU %d;",
+		       m->name, sched_getcpu(), task_cpu(w.tid));
+		for (i = 0; i < NR_KVM_STATS; i++)
+			printf(" %s %lu", kvm_stat_names[i],
+			       (unsigned long)(st1[i] - st0[i]));
+		printf("\n");
+	}
 
 	w.stop = true;
 	if (m->guest) {
@@ -342,6 +426,88 @@ static int64_t measure_stall(const struct bench_method *m, size_t size,
 	}
 	ctx_fini(&ctx);
 	return gap / tsc_per_ns;
+}
+
+/*
+ * Host-writer methods measure in a child process.  This one has had KVM
+ * VMs, and an mm that had one keeps its MMU-notifier subscription for
+ * life: every invalidation would call into KVM for nothing, and kvmmig
+ * refuses A/D mode for memory such an mm maps.  A forked mm starts with
+ * no subscribers, like the process of a host writer that never ran a VM.
+ */
+struct measurement {
+	int64_t ret;
+	struct result r;
+	uint64_t harvest_ns;
+	uint32_t writes;
+};
+
+static struct measurement *fork_measurement(pid_t *pid)
+{
+	struct measurement *out;
+
+	out = mmap(NULL, sizeof(*out), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (out == MAP_FAILED)
+		vmm_die("mapping a measurement: %s", strerror(errno));
+	fflush(stdout);
+	*pid = fork();
+	if (*pid < 0)
+		vmm_die("fork: %s", strerror(errno));
+	return out;
+}
+
+/* In the child: hand the result over and exit.  In the parent: wait. */
+static int64_t finish_measurement(pid_t pid, struct measurement *out)
+{
+	int status;
+
+	if (!pid) {
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		vmm_die("a host-writer measurement failed (status %#x)", status);
+	return out->ret;
+}
+
+static int measure_harvest(const struct bench_method *m, size_t size,
+			   uint32_t stride, struct result *r)
+{
+	struct measurement *out;
+	int64_t ret;
+	pid_t pid;
+
+	if (m->guest)
+		return measure_harvest_here(m, size, stride, r);
+	out = fork_measurement(&pid);
+	if (!pid)
+		out->ret = measure_harvest_here(m, size, stride, &out->r);
+	ret = finish_measurement(pid, out);
+	*r = out->r;
+	munmap(out, sizeof(*out));
+	return ret;
+}
+
+static int64_t measure_stall(const struct bench_method *m, size_t size,
+			     uint64_t *harvest_ns, uint32_t *writes)
+{
+	struct measurement *out;
+	int64_t ret;
+	pid_t pid;
+
+	if (m->guest)
+		return measure_stall_here(m, size, harvest_ns, writes);
+	out = fork_measurement(&pid);
+	if (!pid)
+		out->ret = measure_stall_here(m, size, &out->harvest_ns,
+					      &out->writes);
+	ret = finish_measurement(pid, out);
+	*harvest_ns = out->harvest_ns;
+	*writes = out->writes;
+	munmap(out, sizeof(*out));
+	return ret;
 }
 
 static bool listed(const char *list, const char *name)
@@ -450,10 +616,97 @@ static int parse_list(const char *s, int *out, int max)
 	return n;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The stall figures of one region size: each method's median over @reps
+ * harvests (a single maximum on this bed is mostly scheduling noise), and
+ * the worst of them.
+ */
+static void stall_rows(const struct bench_method **methods, int nmethods,
+		       int size_mib, int reps)
+{
+	uint64_t gaps[STALL_MAX_REPS], harvests[STALL_MAX_REPS];
+	uint64_t rates[STALL_MAX_REPS], get_log_gap = 0;
+	uint64_t harvest_ns, gap, worst;
+	uint32_t writes;
+	int i, r;
+
+	for (i = 0; i < nmethods; i++) {
+		for (r = 0; r < reps; r++) {
+			int64_t g = measure_stall(methods[i], (size_t)size_mib << 20,
+						  &harvest_ns, &writes);
+
+			if (g < 0)
+				break;
+			gaps[r] = g;
+			harvests[r] = harvest_ns;
+			/* Writer pages per second while the harvest ran. */
+			rates[r] = harvest_ns ? writes * 1000000000ULL / harvest_ns : 0;
+			printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
+			       "\"region_mib\":%d,\"rep\":%d,\"max_gap_ns\":%lu,"
+			       "\"harvest_ns\":%lu,\"writer_pages\":%u}\n",
+			       methods[i]->name, size_mib, r, (unsigned long)g,
+			       (unsigned long)harvest_ns, writes);
+		}
+		if (r < reps) {
+			printf("%-26s %6d   not supported by this kernel\n",
+			       methods[i]->name, size_mib);
+			continue;
+		}
+		qsort(gaps, reps, sizeof(gaps[0]), cmp_u64);
+		qsort(harvests, reps, sizeof(harvests[0]), cmp_u64);
+		qsort(rates, reps, sizeof(rates[0]), cmp_u64);
+		gap = gaps[reps / 2];
+		worst = gaps[reps - 1];
+		if (!strcmp(methods[i]->name, "kvm-get-dirty-log"))
+			get_log_gap = gap;
+		printf("%-26s %6d %12.1f %12.1f %12.3f %10.1f", methods[i]->name,
+		       size_mib, gap / 1e3, worst / 1e3, harvests[reps / 2] / 1e6,
+		       rates[reps / 2] / 1e3);
+		if (!methods[i]->peer && methods[i]->guest && get_log_gap)
+			printf(" %8.2f", (double)gap / get_log_gap);
+		printf("\n");
+		printf("json: {\"figure\":\"stall_median\",\"method\":\"%s\","
+		       "\"region_mib\":%d,\"reps\":%d,\"max_gap_ns\":%lu,"
+		       "\"worst_gap_ns\":%lu,\"harvest_ns\":%lu}\n",
+		       methods[i]->name, size_mib, reps, (unsigned long)gap,
+		       (unsigned long)worst, (unsigned long)harvests[reps / 2]);
+		fflush(stdout);
+	}
+}
+
+/*
+ * --profile: have kvmmig log where each harvest's time goes (the kernel
+ * log, one line per harvest; it slows the harvest down a little).
+ */
+static void set_kparam(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/kvmmig/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		fprintf(stderr, "dirty_bench: cannot set kvmmig.%s\n", name);
+}
+
+static void set_profile(void)
+{
+	profile = true;
+	set_kparam("harvest_profile", "1");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dirty_bench [--smoke] [--sizes MIB,...] [--fractions PCT,...]\n"
-		   "                   [--methods NAME,...] [--no-stall]\n");
+		   "                   [--methods NAME,...] [--no-stall | --stall-only]\n"
+		   "                   [--stall-reps N] [--profile] [--kparam NAME=VALUE]\n");
 }
 
 int main(int argc, char **argv)
@@ -464,6 +717,10 @@ int main(int argc, char **argv)
 		{ "fractions", required_argument, NULL, 'f' },
 		{ "methods", required_argument, NULL, 'm' },
 		{ "no-stall", no_argument, NULL, 'n' },
+		{ "stall-only", no_argument, NULL, 'o' },
+		{ "stall-reps", required_argument, NULL, 'r' },
+		{ "profile", no_argument, NULL, 'p' },
+		{ "kparam", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -472,7 +729,8 @@ int main(int argc, char **argv)
 	const struct bench_method *methods[32];
 	struct result results[8][8][32];
 	const char *only = NULL;
-	bool stall = true;
+	bool stall = true, harvest = true;
+	int stall_reps = 3;
 	int nmethods = 0, i, s, p, opt;
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
@@ -481,6 +739,7 @@ int main(int argc, char **argv)
 		case 's':
 			sizes[0] = 8, nsizes = 1;
 			pcts[0] = 10, pcts[1] = 100, npcts = 2;
+			stall_reps = 1;
 			break;
 		case 'z':
 			nsizes = parse_list(optarg, sizes, 8);
@@ -494,6 +753,31 @@ int main(int argc, char **argv)
 		case 'n':
 			stall = false;
 			break;
+		case 'o':
+			harvest = false;
+			break;
+		case 'r':
+			stall_reps = atoi(optarg);
+			if (stall_reps < 1 || stall_reps > STALL_MAX_REPS) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'p':
+			set_profile();
+			break;
+		case 'k': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq) {
+				usage(stderr);
+				return 2;
+			}
+			*eq = 0;
+			set_kparam(optarg, eq + 1);
+			printf("# kvmmig.%s=%s\n", optarg, eq + 1);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -524,6 +808,8 @@ int main(int argc, char **argv)
 		if (listed(only, bench_host_methods[i].name))
 			methods[nmethods++] = &bench_host_methods[i];
 
+	if (!harvest)
+		goto stall;
 	printf("%-26s %6s %6s %8s %8s %12s %10s %12s %6s\n", "method", "MiB",
 	       "dirty", "pages", "reported", "harvest ms", "ns/page",
 	       "write ms", "/peer");
@@ -545,38 +831,13 @@ int main(int argc, char **argv)
 				    results[s][0]);
 	}
 
+stall:
 	if (stall) {
-		printf("\n%-26s %6s %14s %12s %8s\n", "method", "MiB",
-		       "max stall us", "harvest ms", "/get-log");
-		for (s = 0; s < nsizes; s++) {
-			int64_t get_log_gap = 0;
-
-			for (i = 0; i < nmethods; i++) {
-				uint64_t harvest_ns;
-				int64_t gap;
-
-				gap = measure_stall(methods[i], (size_t)sizes[s] << 20,
-						    &harvest_ns);
-				if (gap < 0) {
-					printf("%-26s %6d   not supported by this kernel\n",
-					       methods[i]->name, sizes[s]);
-					continue;
-				}
-				if (!strcmp(methods[i]->name, "kvm-get-dirty-log"))
-					get_log_gap = gap;
-				printf("%-26s %6d %14.1f %12.3f", methods[i]->name,
-				       sizes[s], gap / 1e3, harvest_ns / 1e6);
-				if (!methods[i]->peer && methods[i]->guest && get_log_gap)
-					printf(" %8.2f", (double)gap / get_log_gap);
-				printf("\n");
-				printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
-				       "\"region_mib\":%d,\"max_gap_ns\":%lu,"
-				       "\"harvest_ns\":%lu}\n", methods[i]->name,
-				       sizes[s], (unsigned long)gap,
-				       (unsigned long)harvest_ns);
-				fflush(stdout);
-			}
-		}
+		printf("\n%-26s %6s %12s %12s %12s %10s %8s\n", "method", "MiB",
+		       "stall us", "worst us", "harvest ms", "writes/ms",
+		       "/get-log");
+		for (s = 0; s < nsizes; s++)
+			stall_rows(methods, nmethods, sizes[s], stall_reps);
 	}
 	if (failures)
 		printf("dirty_bench: %d measurement(s) reported a wrong dirty count\n",

@@ -209,9 +209,9 @@ struct kvmmig_dirty_log_harvest {
  * @batch_ns_max: out, longest single batch
  * @harvest_ns_total: out, time spent in harvests
  * @harvest_ns_max: out, longest harvest
- * @rearm_ns_max: out, longest single re-arm step (one page's folio lock,
- *	or one range write-protection with its MMU-notifier call): the
- *	longest a fault on the region can wait for a harvest
+ * @rearm_ns_max: out, longest single re-arm step (the write-protection
+ *	of one run of pages with its MMU-notifier call): the longest a
+ *	fault on the region can wait for a harvest
  * @ad_fallbacks: out, times A/D mode fell back to write-protect mode
  *	because a secondary MMU appeared
  * @reserved: out, zero
