@@ -58,17 +58,8 @@ bed_build() {
 # bed_boot_pair KVER INITRD LOGDIR: boot test hosts a and b on one private
 # link (logs in LOGDIR/a and LOGDIR/b) and wait for both; sets rc_a and
 # rc_b to their run-vm.sh exit statuses.
-#
-# The hosts run single-threaded TCG: with multi-threaded TCG, a host
-# receiving a long TCP stream died now and then in net_rx_action or the
-# slab allocator with a corrupted register frame (three times in about ten
-# two-host runs, once in a plain TCP transfer with neither kvmmig nor migd
-# involved), the signature of QEMU's cross-modifying-code or interrupt
-# handling under MTTCG rather than of the kernel.  One TCG thread per host
-# costs little here: the two hosts share two cores anyway.
 bed_boot_pair() {
 	local kver=$1 initrd=$2 logdir=$3 link pid_b
-	local -x VM_TCG_THREAD=${VM_TCG_THREAD:-single}
 
 	link=$(mktemp -d /tmp/kvmmig-link.XXXXXX)
 	rc_a=0 rc_b=0
