@@ -6,15 +6,12 @@
 # JSON to $CACHE/bench/dirty_bench.json.  Never fails on the figures.
 #
 # Environment: BENCH_ARGS (dirty_bench options, default the full run),
-# KERNELS (default 6.12), VM_NODE_MB (default 3072), VM_TCG_THREAD
-# (default multi).
+# KERNELS (default 6.12), VM_NODE_MB (default 3072).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 export VM_NODE_MB=${VM_NODE_MB:-3072}
 export VM_TIMEOUT=${VM_TIMEOUT:-3600}
-# The stall figure needs the harvester and the writer really in parallel.
-export VM_TCG_THREAD=${VM_TCG_THREAD:-multi}
 export BENCH_ARGS=${BENCH_ARGS:---sizes 64,256,1024 --fractions 1,10,100}
 KERNELS=${KERNELS:-6.12}
 

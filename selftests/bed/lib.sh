@@ -57,9 +57,11 @@ bed_build() {
 
 # bed_boot_pair KVER INITRD LOGDIR: boot test hosts a and b on one private
 # link (logs in LOGDIR/a and LOGDIR/b) and wait for both; sets rc_a and
-# rc_b to their run-vm.sh exit statuses.
+# rc_b to their run-vm.sh exit statuses.  The hosts run single-threaded
+# TCG (Documentation/testing.rst, "The two test hosts").
 bed_boot_pair() {
 	local kver=$1 initrd=$2 logdir=$3 link pid_b
+	local -x VM_TCG_THREAD=${VM_TCG_THREAD:-single}
 
 	link=$(mktemp -d /tmp/kvmmig-link.XXXXXX)
 	rc_a=0 rc_b=0

@@ -8,9 +8,9 @@
 # The console goes to LOGDIR/console.log, test output to LOGDIR/results.log.
 # With --shell the console is this terminal instead.  VM_TESTS (comma
 # separated) limits the selftests run; VM_NODE_MB sizes each NUMA node;
-# VM_TIMEOUT bounds the run in seconds; VM_TCG_THREAD (single, the default,
-# or multi) picks QEMU's TCG threading (Documentation/testing.rst says why
-# the tests run single).
+# VM_TIMEOUT bounds the run in seconds; VM_TCG_THREAD (multi, the default,
+# or single) picks QEMU's TCG threading (the two test hosts run single:
+# Documentation/testing.rst says why).
 #
 # --host names one of two test hosts; with --net it gets a virtio NIC whose
 # frames travel as datagrams between two unix sockets, so two VMs share a
@@ -39,7 +39,7 @@ timeout_s=${VM_TIMEOUT:-1500}
 
 qemu=(
 	qemu-system-x86_64 -nodefaults -no-reboot -display none
-	-machine pc -accel tcg,thread=${VM_TCG_THREAD:-single} -cpu qemu64,+svm,+npt -smp 2
+	-machine pc -accel tcg,thread=${VM_TCG_THREAD:-multi} -cpu qemu64,+svm,+npt -smp 2
 	-m $((2 * node_mb))M
 	-object memory-backend-ram,id=m0,size=${node_mb}M
 	-object memory-backend-ram,id=m1,size=${node_mb}M
