@@ -60,22 +60,6 @@ FIXTURE_TEARDOWN(ad)
 	close(self->dev);
 }
 
-static long harvest_all(int fd, __u64 *bitmap)
-{
-	memset(bitmap, 0xff, WORDS * 8);
-	return kvmmig_log_harvest(fd, 0, NR_PAGES, bitmap);
-}
-
-static int bitmap_is(const __u64 *bitmap, const unsigned long *pages, int n)
-{
-	__u64 want[WORDS] = { 0 };
-	int i;
-
-	for (i = 0; i < n; i++)
-		bitmap_setbit(want, pages[i]);
-	return !memcmp(want, bitmap, sizeof(want));
-}
-
 static __u64 write_faults(int fd)
 {
 	struct kvmmig_dirty_log_stats st = { 0 };
@@ -93,23 +77,23 @@ TEST_F(ad, host_writes_are_reported_exactly_and_fault_only_once)
 
 	self->mem[7 * PAGE] = 1;	/* before logging: not reported */
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	for (round = 1; round <= 4; round++) {
 		faults = write_faults(self->fd);
 		for (i = 0; i < 6; i++)
 			self->mem[pages[i] * PAGE + round] = round;
-		ASSERT_EQ(6, harvest_all(self->fd, self->bitmap))
+		ASSERT_EQ(6, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap))
 			TH_LOG("round %d", round);
-		ASSERT_TRUE(bitmap_is(self->bitmap, pages, 6));
+		ASSERT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, 6));
 		/* The pages stay writable: only the first round faults. */
 		if (round > 1)
 			ASSERT_EQ(faults, write_faults(self->fd));
-		ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+		ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	}
 	/* A page already written before logging is writable and clean. */
 	self->mem[7 * PAGE] = 2;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 7));
 }
 
@@ -125,7 +109,7 @@ TEST_F(ad, reads_are_not_reported)
 		c = self->mem[i * PAGE];
 	(void)c;
 	ASSERT_EQ(PAGE, pread(self->fd, buf, PAGE, 3 * PAGE));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 /*
@@ -144,7 +128,7 @@ TEST_F(ad, process_vm_writev_is_reported)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
 	self->mem[page * PAGE] = 1;	/* now mapped writable */
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	for (i = 0; i < 3; i++) {
 		faults = write_faults(self->fd);
@@ -152,7 +136,7 @@ TEST_F(ad, process_vm_writev_is_reported)
 		ASSERT_EQ(sizeof(data), process_vm_writev(getpid(), &local, 1,
 							  &remote, 1, 0));
 		ASSERT_EQ(faults, write_faults(self->fd));
-		ASSERT_EQ(1, harvest_all(self->fd, self->bitmap)) TH_LOG("round %d", i);
+		ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap)) TH_LOG("round %d", i);
 		ASSERT_TRUE(bitmap_test(self->bitmap, page));
 		ASSERT_EQ(0, memcmp(self->mem + page * PAGE + 100, data,
 				    sizeof(data)));
@@ -165,7 +149,7 @@ TEST_F(ad, pwrite_is_reported)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
 	ASSERT_EQ(PAGE, pwrite(self->fd, buf, PAGE, 77 * PAGE));
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 77));
 }
 
@@ -179,10 +163,10 @@ TEST_F(ad, unmapping_a_dirty_mapping_keeps_the_write)
 		      self->fd, 0);
 	ASSERT_NE(MAP_FAILED, second);
 	second[600 * PAGE] = 1;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	second[600 * PAGE] = 2;		/* writable now: PTE dirty bit only */
 	ASSERT_EQ(0, munmap(second, SIZE));
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 600));
 }
 
@@ -202,7 +186,7 @@ TEST_F(ad, clean_pages_survive_drop_caches_and_fadvise)
 		memset(want, i + 1, PAGE);
 		ASSERT_EQ(PAGE, pwrite(self->fd, want, PAGE, i * PAGE));
 	}
-	ASSERT_EQ(16, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(16, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
 	ASSERT_LE(0, fd);
@@ -215,15 +199,15 @@ TEST_F(ad, clean_pages_survive_drop_caches_and_fadvise)
 		ASSERT_EQ(PAGE, pread(self->fd, buf, PAGE, i * PAGE));
 		ASSERT_EQ(0, memcmp(buf, want, PAGE)) TH_LOG("page %d", i);
 	}
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 TEST_F(ad, initially_all_set_reports_every_page_once)
 {
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD,
 				       KVMMIG_DIRTY_LOG_F_INITIALLY_SET, 0));
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 /* Pages A/D mode left writable must fault again in write-protect mode. */
@@ -234,20 +218,20 @@ TEST_F(ad, write_protect_mode_after_ad_protects_every_page)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
 	memset(self->mem, 1, SIZE);
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	memset(self->mem, 2, SIZE);	/* leaves every PTE dirty */
 	ASSERT_EQ(0, kvmmig_log_disable(self->fd));
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
 	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
 	ASSERT_EQ(KVMMIG_DIRTY_MODE_WRPROT, st.mode);
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	faults = write_faults(self->fd);
 	self->mem[10 * PAGE] = 3;
 	self->mem[999 * PAGE] = 3;
 	ASSERT_EQ(faults + 2, write_faults(self->fd));
-	ASSERT_EQ(2, harvest_all(self->fd, self->bitmap));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(2, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 TEST_F(ad, pinned_pages_are_reported_on_every_harvest)
@@ -268,7 +252,7 @@ TEST_F(ad, pinned_pages_are_reported_on_every_harvest)
 		SKIP(return, "no long-term pin of a region: %s", strerror(errno));
 	}
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(4, harvest_all(self->fd, self->bitmap)) TH_LOG("round %d", i);
+		ASSERT_EQ(4, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap)) TH_LOG("round %d", i);
 		ASSERT_EQ(0xfULL, self->bitmap[128 / 64]);
 	}
 	close(xsk);
@@ -312,7 +296,7 @@ TEST_F_TIMEOUT(ad, invariant_with_a_writer_thread, 300)
 	ASSERT_NE(NULL, after);
 	ASSERT_NE(NULL, before);
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	memcpy(after, self->mem, SIZE);
 	ASSERT_EQ(0, pthread_create(&thread, NULL, writer_main, &w));
 
@@ -320,7 +304,7 @@ TEST_F_TIMEOUT(ad, invariant_with_a_writer_thread, 300)
 		w.iteration = it;
 		usleep(2000);
 		memcpy(before, self->mem, SIZE);
-		ASSERT_LE(0, harvest_all(self->fd, self->bitmap));
+		ASSERT_LE(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 		for (page = 0; page < NR_PAGES; page++) {
 			if (!memcmp(after + page * PAGE, before + page * PAGE, PAGE))
 				continue;

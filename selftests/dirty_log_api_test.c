@@ -48,23 +48,6 @@ FIXTURE_TEARDOWN(log)
 	close(self->dev);
 }
 
-static long harvest_all(int fd, __u64 *bitmap)
-{
-	memset(bitmap, 0xff, WORDS * 8);
-	return kvmmig_log_harvest(fd, 0, NR_PAGES, bitmap);
-}
-
-/* Is @bitmap exactly the @n pages in @pages? */
-static int bitmap_is(const __u64 *bitmap, const unsigned long *pages, int n)
-{
-	__u64 want[WORDS] = { 0 };
-	int i;
-
-	for (i = 0; i < n; i++)
-		bitmap_setbit(want, pages[i]);
-	return !memcmp(want, bitmap, sizeof(want));
-}
-
 TEST_F(log, vmm_writes_are_reported_exactly_once)
 {
 	unsigned long pages[] = { 0, 1, 63, 64, 500, NR_PAGES - 1 };
@@ -73,23 +56,23 @@ TEST_F(log, vmm_writes_are_reported_exactly_once)
 
 	self->mem[7 * PAGE] = 1;	/* before logging: not reported */
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	for (i = 0; i < 5; i++)
 		self->mem[pages[i] * PAGE + i] = 1;
 	ASSERT_EQ(PAGE, pwrite(self->fd, buf, PAGE, pages[5] * PAGE));
-	ASSERT_EQ(6, harvest_all(self->fd, self->bitmap));
-	ASSERT_TRUE(bitmap_is(self->bitmap, pages, 6));
+	ASSERT_EQ(6, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	ASSERT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, 6));
 
 	/* Nothing twice without a new write; reads are not writes. */
 	ASSERT_EQ(0, self->mem[2 * PAGE]);
 	ASSERT_EQ(PAGE, pread(self->fd, buf, PAGE, 3 * PAGE));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	/* Rewriting a harvested page faults again and is reported again. */
 	self->mem[500 * PAGE] = 2;
 	self->mem[500 * PAGE + 1] = 2;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 500));
 }
 
@@ -97,9 +80,9 @@ TEST_F(log, enabling_write_protects_what_was_written_before)
 {
 	memset(self->mem, 1, SIZE);
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	self->mem[42 * PAGE] = 2;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 42));
 }
 
@@ -111,16 +94,16 @@ TEST_F(log, initially_all_set_reports_every_page_once)
 	self->mem[3 * PAGE] = 1;
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT,
 				       KVMMIG_DIRTY_LOG_F_INITIALLY_SET, 0));
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	for (i = 0; i < NR_PAGES; i++)
 		ASSERT_TRUE(bitmap_test(self->bitmap, i));
 	/* No bit past the end of the region. */
 	for (i = NR_PAGES; i < WORDS * 64; i++)
 		ASSERT_FALSE(bitmap_test(self->bitmap, i));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	/* The one page mapped writable before enable was re-armed too. */
 	self->mem[3 * PAGE] = 2;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 
 	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
 	EXPECT_EQ(KVMMIG_DIRTY_LOG_STATE_ENABLED, st.state);
@@ -150,7 +133,7 @@ TEST_F(log, sub_range_harvest_leaves_the_rest)
 	ASSERT_EQ(1, kvmmig_log_harvest(self->fd, 960, NR_PAGES - 960, sub));
 	ASSERT_EQ(1ULL << (999 - 960), sub[0]);
 	/* The rest is still there. */
-	ASSERT_EQ(2, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(2, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 10));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 192));
 }
@@ -161,7 +144,7 @@ TEST_F(log, efault_on_the_bitmap_loses_nothing)
 	self->mem[5 * PAGE] = 1;
 	ASSERT_EQ(-EFAULT, kvmmig_log_harvest(self->fd, 0, NR_PAGES, NULL));
 	ASSERT_EQ(-EFAULT, kvmmig_log_harvest(self->fd, 0, NR_PAGES, (void *)8));
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_TRUE(bitmap_test(self->bitmap, 5));
 }
 
@@ -171,17 +154,17 @@ TEST_F(log, disable_keeps_stats_and_reenable_starts_clean)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
 	self->mem[5 * PAGE] = 1;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_EQ(0, kvmmig_log_disable(self->fd));
-	ASSERT_EQ(-ENOENT, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(-ENOENT, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
 	EXPECT_EQ(0, st.state);
 	EXPECT_EQ(1, st.harvests);
 	self->mem[6 * PAGE] = 1;
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	self->mem[6 * PAGE] = 2;
-	ASSERT_EQ(1, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 TEST_F(log, small_batches_cover_everything)
@@ -190,13 +173,13 @@ TEST_F(log, small_batches_cover_everything)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 1));
 	memset(self->mem, 3, SIZE);
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
 	EXPECT_EQ(1, st.batch_pages);
 	/* One batch per page; enable had nothing to re-arm. */
 	EXPECT_EQ(NR_PAGES, st.batches);
 	memset(self->mem, 4, SIZE);
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 /*
@@ -226,7 +209,7 @@ TEST_F(log, pinned_pages_are_reported_on_every_harvest)
 
 	/* Pinning for write faulted the pages in: reported once anyway. */
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(4, harvest_all(self->fd, self->bitmap)) TH_LOG("round %d", i);
+		ASSERT_EQ(4, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap)) TH_LOG("round %d", i);
 		ASSERT_EQ(0xfULL, self->bitmap[128 / 64]);
 	}
 	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
@@ -235,13 +218,13 @@ TEST_F(log, pinned_pages_are_reported_on_every_harvest)
 	/* The socket unpins from a work item: soon the reports stop. */
 	close(xsk);
 	for (i = 0; i < 100; i++) {
-		ASSERT_LE(0, harvest_all(self->fd, self->bitmap));
-		if (!harvest_all(self->fd, self->bitmap))
+		ASSERT_LE(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+		if (!kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap))
 			break;
 		usleep(20 * 1000);
 	}
 	ASSERT_GT(100, i);
-	ASSERT_EQ(0, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 TEST_F(log, ad_mode_is_reported_and_enabled_once)
@@ -355,7 +338,7 @@ static struct kvmmig_dirty_log_harvest harvest_args(__u64 *bitmap)
 
 TEST_F(log, harvest_when_off_is_enoent)
 {
-	EXPECT_EQ(-ENOENT, harvest_all(self->fd, self->bitmap));
+	EXPECT_EQ(-ENOENT, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 }
 
 TEST_F(log, harvest_bad_pointer_is_efault)
@@ -373,7 +356,7 @@ TEST_F(log, harvest_unwritable_bitmap_is_efault)
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, 0, 0, 0));
 	self->mem[0] = 1;
 	EXPECT_EQ(-EFAULT, kvmmig_log_harvest(self->fd, 0, NR_PAGES, ro));
-	EXPECT_EQ(1, harvest_all(self->fd, self->bitmap));
+	EXPECT_EQ(1, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	munmap(ro, PAGE);
 }
 
@@ -453,7 +436,7 @@ TEST_F(log, stats_reset_max_zeroes_the_maxima_only)
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, 0, 0, 0));
 	memset(self->mem, 1, SIZE);
-	ASSERT_EQ(NR_PAGES, harvest_all(self->fd, self->bitmap));
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
 	memset(&st, 0, sizeof(st));
 	st.flags = KVMMIG_DIRTY_LOG_STATS_F_RESET_MAX;
 	ASSERT_EQ(0, ioctl(self->fd, KVMMIG_DIRTY_LOG_STATS, &st));

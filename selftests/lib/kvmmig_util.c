@@ -139,6 +139,29 @@ long kvmmig_log_harvest(int fd, __u64 first, __u64 num, __u64 *bitmap)
 	return ret ? ret : (long)args.nr_dirty;
 }
 
+long kvmmig_log_harvest_all(int fd, __u64 nr_pages, __u64 *bitmap)
+{
+	memset(bitmap, 0xff, (nr_pages + 63) / 64 * 8);
+	return kvmmig_log_harvest(fd, 0, nr_pages, bitmap);
+}
+
+bool kvmmig_bitmap_is(const __u64 *bitmap, __u64 nr_pages,
+		      const unsigned long *pages, int n)
+{
+	size_t bytes = (nr_pages + 63) / 64 * 8;
+	__u64 *want = calloc(1, bytes);
+	bool same;
+	int i;
+
+	if (!want)
+		return false;
+	for (i = 0; i < n; i++)
+		bitmap_setbit(want, pages[i]);
+	same = !memcmp(want, bitmap, bytes);
+	free(want);
+	return same;
+}
+
 int __kvmmig_log_stats(int fd, struct kvmmig_dirty_log_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));

@@ -34,6 +34,11 @@ int kvmmig_log_disable(int fd);
 int __kvmmig_log_harvest(int fd, struct kvmmig_dirty_log_harvest *args);
 /* Harvest [first, first + num) into @bitmap; nr_dirty or -errno. */
 long kvmmig_log_harvest(int fd, __u64 first, __u64 num, __u64 *bitmap);
+/*
+ * Harvest pages [0, @nr_pages) into @bitmap, first filled with ones so
+ * that a bit the kernel failed to write shows.
+ */
+long kvmmig_log_harvest_all(int fd, __u64 nr_pages, __u64 *bitmap);
 int __kvmmig_log_stats(int fd, struct kvmmig_dirty_log_stats *stats);
 
 static inline bool bitmap_test(const __u64 *map, __u64 bit)
@@ -45,6 +50,10 @@ static inline void bitmap_setbit(__u64 *map, __u64 bit)
 {
 	map[bit / 64] |= 1ULL << (bit % 64);
 }
+
+/* Is @bitmap, of @nr_pages bits, exactly the @n pages in @pages? */
+bool kvmmig_bitmap_is(const __u64 *bitmap, __u64 nr_pages,
+		      const unsigned long *pages, int n);
 
 /* A number from /sys/kernel/debug/kvmmig/pages, or -1. */
 long kvmmig_debugfs_pages(void);
