@@ -52,6 +52,11 @@
  */
 #define KVMMIG_REARM_SPAN		2048
 
+static unsigned int rearm_span = KVMMIG_REARM_SPAN;
+module_param(rearm_span, uint, 0644);
+MODULE_PARM_DESC(rearm_span,
+		 "Widest re-arm run in pages (tuning; default 2048)");
+
 /*
  * Scattered dirty pages make one run each, and each run costs an
  * invalidation: a batch also ends after this many runs, or 2048 isolated
@@ -255,6 +260,7 @@ static void kvmmig_rearm_words(struct kvmmig_region *region,
 	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_batch b = { .size = READ_ONCE(log->batch_pages) };
 	unsigned long nbits = nwords * BITS_PER_LONG, base = w0 * BITS_PER_LONG;
+	unsigned long span = clamp(READ_ONCE(rearm_span), 1U, 1U << 20);
 	unsigned long first, last, next;
 
 	next = find_first_bit(words, nbits);
@@ -267,7 +273,7 @@ static void kvmmig_rearm_words(struct kvmmig_region *region,
 			b.done++;
 			next = find_next_bit(words, nbits, last + 1);
 		} while (next < nbits && next - last <= KVMMIG_REARM_GAP + 1 &&
-			 next - first < KVMMIG_REARM_SPAN && b.done < b.size);
+			 next - first < span && b.done < b.size);
 		kvmmig_rearm_run(region, words, base, base + first,
 				 base + last, prof);
 		if (b.done >= b.size || ++b.runs >= KVMMIG_BATCH_RUNS) {
