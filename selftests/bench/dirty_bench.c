@@ -357,13 +357,33 @@ static uint32_t writer_writes(struct stall_writer *w)
 				      BENCH_STALL_WRITES);
 }
 
+/* One stall measurement: the writer's largest gaps, in ns. */
+struct stall {
+	uint64_t gap;		/* while one harvest ran */
+	uint64_t quiet;		/* as long again right after, no harvest */
+	uint64_t harvest_ns;
+	uint32_t writes;	/* pages the writer wrote during the harvest */
+};
+
+static uint64_t writer_max_gap(struct stall_writer *w)
+{
+	return w->ctx->m->guest ? *guest_max_gap(w->ctx) : w->max_gap;
+}
+
+static void writer_reset_gap(struct stall_writer *w)
+{
+	*guest_max_gap(w->ctx) = 0;
+	w->max_gap = 0;
+}
+
 /*
- * The largest writer gap, in ns, while one harvest of a dirty region runs,
- * and the pages the writer wrote meanwhile; -EOPNOTSUPP where the kernel
- * lacks the method.
+ * The largest writer gap while one harvest of a dirty region runs, and the
+ * largest over as long again right after it, when the writer still takes
+ * the write faults the harvest armed but nothing else runs: a gap above that
+ * is the harvest's.  -EOPNOTSUPP where the kernel lacks the method.
  */
-static int64_t measure_stall_here(const struct bench_method *m, size_t size,
-				  uint64_t *harvest_ns, uint32_t *writes)
+static int measure_stall_here(const struct bench_method *m, size_t size,
+			      struct stall *st)
 {
 	struct stall_writer w = { 0 };
 	struct vmm_args args = {
@@ -372,7 +392,7 @@ static int64_t measure_stall_here(const struct bench_method *m, size_t size,
 	};
 	uint64_t st0[NR_KVM_STATS], st1[NR_KVM_STATS];
 	struct bench_ctx ctx;
-	uint64_t dirty, gap, t0;
+	uint64_t dirty, t0;
 	pthread_t thread;
 	unsigned int i;
 
@@ -395,16 +415,18 @@ static int64_t measure_stall_here(const struct bench_method *m, size_t size,
 			vmm_die("%s: the stall writer does not start", m->name);
 	usleep(STALL_WINDOW_US);		/* the writer settles */
 
-	*guest_max_gap(&ctx) = 0;
-	w.max_gap = 0;
-	*writes = writer_writes(&w);
+	writer_reset_gap(&w);
+	st->writes = writer_writes(&w);
 	read_kvm_stats(st0);
 	t0 = bench_now_ns();
 	check(m->harvest(&ctx, &dirty), "harvest", m);
-	*harvest_ns = bench_now_ns() - t0;
+	st->harvest_ns = bench_now_ns() - t0;
 	read_kvm_stats(st1);
-	*writes = writer_writes(&w) - *writes;
-	gap = m->guest ? *guest_max_gap(&ctx) : w.max_gap;
+	st->writes = writer_writes(&w) - st->writes;
+	st->gap = writer_max_gap(&w) / tsc_per_ns;
+	writer_reset_gap(&w);
+	usleep(st->harvest_ns / 1000 + 1);
+	st->quiet = writer_max_gap(&w) / tsc_per_ns;
 	if (profile) {
 		printf("# profile: %s: harvester on CPU %d, writer on CPU %d;",
 		       m->name, sched_getcpu(), task_cpu(w.tid));
@@ -425,7 +447,7 @@ static int64_t measure_stall_here(const struct bench_method *m, size_t size,
 		pthread_join(thread, NULL);
 	}
 	ctx_fini(&ctx);
-	return gap / tsc_per_ns;
+	return 0;
 }
 
 /*
@@ -438,8 +460,7 @@ static int64_t measure_stall_here(const struct bench_method *m, size_t size,
 struct measurement {
 	int64_t ret;
 	struct result r;
-	uint64_t harvest_ns;
-	uint32_t writes;
+	struct stall st;
 };
 
 static struct measurement *fork_measurement(pid_t *pid)
@@ -490,22 +511,20 @@ static int measure_harvest(const struct bench_method *m, size_t size,
 	return ret;
 }
 
-static int64_t measure_stall(const struct bench_method *m, size_t size,
-			     uint64_t *harvest_ns, uint32_t *writes)
+static int measure_stall(const struct bench_method *m, size_t size,
+			 struct stall *st)
 {
 	struct measurement *out;
 	int64_t ret;
 	pid_t pid;
 
 	if (m->guest)
-		return measure_stall_here(m, size, harvest_ns, writes);
+		return measure_stall_here(m, size, st);
 	out = fork_measurement(&pid);
 	if (!pid)
-		out->ret = measure_stall_here(m, size, &out->harvest_ns,
-					      &out->writes);
+		out->ret = measure_stall_here(m, size, &out->st);
 	ret = finish_measurement(pid, out);
-	*harvest_ns = out->harvest_ns;
-	*writes = out->writes;
+	*st = out->st;
 	munmap(out, sizeof(*out));
 	return ret;
 }
@@ -623,60 +642,77 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static uint64_t median(uint64_t *v, int n)
+{
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	return v[n / 2];
+}
+
 /*
- * The stall figures of one region size: each method's median over @reps
- * harvests (a single maximum on this bed is mostly scheduling noise), and
- * the worst of them.
+ * The stall figures of one region size, over @reps harvests per method:
+ * the median and the largest gap, the harvests during which the writer was
+ * held for at least half the harvest (a lock held across it), and the
+ * median gap of the quiet window after each harvest (the bed's own noise
+ * with the same write faults).  A single gap on this bed is often noise,
+ * hence the repetitions; a writer held for a whole harvest is not.
  */
 static void stall_rows(const struct bench_method **methods, int nmethods,
 		       int size_mib, int reps)
 {
-	uint64_t gaps[STALL_MAX_REPS], harvests[STALL_MAX_REPS];
-	uint64_t rates[STALL_MAX_REPS], get_log_gap = 0;
-	uint64_t harvest_ns, gap, worst;
-	uint32_t writes;
-	int i, r;
+	uint64_t gaps[STALL_MAX_REPS], quiets[STALL_MAX_REPS];
+	uint64_t harvests[STALL_MAX_REPS], rates[STALL_MAX_REPS];
+	uint64_t get_gap = 0, get_worst = 0, gap, worst;
+	struct stall st;
+	int i, r, held;
 
 	for (i = 0; i < nmethods; i++) {
+		held = 0;
 		for (r = 0; r < reps; r++) {
-			int64_t g = measure_stall(methods[i], (size_t)size_mib << 20,
-						  &harvest_ns, &writes);
-
-			if (g < 0)
+			if (measure_stall(methods[i], (size_t)size_mib << 20,
+					  &st) < 0)
 				break;
-			gaps[r] = g;
-			harvests[r] = harvest_ns;
+			gaps[r] = st.gap;
+			quiets[r] = st.quiet;
+			harvests[r] = st.harvest_ns;
 			/* Writer pages per second while the harvest ran. */
-			rates[r] = harvest_ns ? writes * 1000000000ULL / harvest_ns : 0;
+			rates[r] = st.harvest_ns ?
+				   st.writes * 1000000000ULL / st.harvest_ns : 0;
+			held += st.gap * 2 >= st.harvest_ns;
 			printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
 			       "\"region_mib\":%d,\"rep\":%d,\"max_gap_ns\":%lu,"
-			       "\"harvest_ns\":%lu,\"writer_pages\":%u}\n",
-			       methods[i]->name, size_mib, r, (unsigned long)g,
-			       (unsigned long)harvest_ns, writes);
+			       "\"quiet_gap_ns\":%lu,\"harvest_ns\":%lu,"
+			       "\"writer_pages\":%u}\n",
+			       methods[i]->name, size_mib, r,
+			       (unsigned long)st.gap, (unsigned long)st.quiet,
+			       (unsigned long)st.harvest_ns, st.writes);
 		}
 		if (r < reps) {
 			printf("%-26s %6d   not supported by this kernel\n",
 			       methods[i]->name, size_mib);
 			continue;
 		}
-		qsort(gaps, reps, sizeof(gaps[0]), cmp_u64);
-		qsort(harvests, reps, sizeof(harvests[0]), cmp_u64);
-		qsort(rates, reps, sizeof(rates[0]), cmp_u64);
-		gap = gaps[reps / 2];
+		gap = median(gaps, reps);
 		worst = gaps[reps - 1];
-		if (!strcmp(methods[i]->name, "kvm-get-dirty-log"))
-			get_log_gap = gap;
-		printf("%-26s %6d %12.1f %12.1f %12.3f %10.1f", methods[i]->name,
-		       size_mib, gap / 1e3, worst / 1e3, harvests[reps / 2] / 1e6,
-		       rates[reps / 2] / 1e3);
-		if (!methods[i]->peer && methods[i]->guest && get_log_gap)
-			printf(" %8.2f", (double)gap / get_log_gap);
+		if (!strcmp(methods[i]->name, "kvm-get-dirty-log")) {
+			get_gap = gap;
+			get_worst = worst;
+		}
+		printf("%-26s %6d %10.1f %10.1f %4d/%-2d %10.1f %10.3f %9.1f",
+		       methods[i]->name, size_mib, gap / 1e3, worst / 1e3, held,
+		       reps, median(quiets, reps) / 1e3,
+		       median(harvests, reps) / 1e6, median(rates, reps) / 1e3);
+		if (!methods[i]->peer && methods[i]->guest && get_gap)
+			printf(" %8.2f %8.2f", (double)gap / get_gap,
+			       (double)worst / get_worst);
 		printf("\n");
 		printf("json: {\"figure\":\"stall_median\",\"method\":\"%s\","
 		       "\"region_mib\":%d,\"reps\":%d,\"max_gap_ns\":%lu,"
-		       "\"worst_gap_ns\":%lu,\"harvest_ns\":%lu}\n",
+		       "\"worst_gap_ns\":%lu,\"held\":%d,\"quiet_gap_ns\":%lu,"
+		       "\"harvest_ns\":%lu}\n",
 		       methods[i]->name, size_mib, reps, (unsigned long)gap,
-		       (unsigned long)worst, (unsigned long)harvests[reps / 2]);
+		       (unsigned long)worst, held,
+		       (unsigned long)median(quiets, reps),
+		       (unsigned long)median(harvests, reps));
 		fflush(stdout);
 	}
 }
@@ -730,7 +766,7 @@ int main(int argc, char **argv)
 	struct result results[8][8][32];
 	const char *only = NULL;
 	bool stall = true, harvest = true;
-	int stall_reps = 3;
+	int stall_reps = 5;
 	int nmethods = 0, i, s, p, opt;
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
@@ -833,9 +869,10 @@ int main(int argc, char **argv)
 
 stall:
 	if (stall) {
-		printf("\n%-26s %6s %12s %12s %12s %10s %8s\n", "method", "MiB",
-		       "stall us", "worst us", "harvest ms", "writes/ms",
-		       "/get-log");
+		printf("\n%-26s %6s %10s %10s %7s %10s %10s %9s %8s %8s\n",
+		       "method", "MiB", "stall us", "worst us", "held",
+		       "quiet us", "harvest ms", "writes/ms", "/get-log",
+		       "worst/gl");
 		for (s = 0; s < nsizes; s++)
 			stall_rows(methods, nmethods, sizes[s], stall_reps);
 	}
