@@ -32,6 +32,8 @@
 #define STALL_CODE_GPA	0x2000UL
 #define STALL_WINDOW_US	100000
 #define STALL_MAX_REPS	15
+/* Gaps below this are common on the bed with no harvest running at all. */
+#define STALL_HELD_NS	1000000
 
 struct result {
 	const char *method;
@@ -651,8 +653,8 @@ static uint64_t median(uint64_t *v, int n)
 /*
  * The stall figures of one region size, over @reps harvests per method:
  * the median and the largest gap, the harvests during which the writer was
- * held for at least half the harvest (a lock held across it), and the
- * median gap of the quiet window after each harvest (the bed's own noise
+ * held for at least 1 ms and half the harvest (a lock held across it) and
+ * the median gap of the quiet window after each harvest (the bed's own noise
  * with the same write faults).  A single gap on this bed is often noise,
  * hence the repetitions; a writer held for a whole harvest is not.
  */
@@ -677,7 +679,8 @@ static void stall_rows(const struct bench_method **methods, int nmethods,
 			/* Writer pages per second while the harvest ran. */
 			rates[r] = st.harvest_ns ?
 				   st.writes * 1000000000ULL / st.harvest_ns : 0;
-			held += st.gap * 2 >= st.harvest_ns;
+			held += st.gap >= STALL_HELD_NS &&
+				st.gap * 2 >= st.harvest_ns;
 			printf("json: {\"figure\":\"stall\",\"method\":\"%s\","
 			       "\"region_mib\":%d,\"rep\":%d,\"max_gap_ns\":%lu,"
 			       "\"quiet_gap_ns\":%lu,\"harvest_ns\":%lu,"
