@@ -183,6 +183,41 @@ TEST_F(log, small_batches_cover_everything)
 }
 
 /*
+ * Re-arming is exact at any run span (the rearm_span parameter): runs cut
+ * by the span, by 33 clean pages between two dirty ones but not by 32, and
+ * single pages; every reported page faults again on its next write.
+ */
+TEST_F(log, every_rearm_span_reports_exactly)
+{
+	static const long spans[] = { 1, 3, 33, 2048 };
+	unsigned long pages[] = {
+		0, 1, 2, 40, 73, 107, 500, 501, 502, 503, 520, NR_PAGES - 1,
+	};
+	int n = ARRAY_SIZE(pages), i, s;
+	long old = kvmmig_param("rearm_span");
+
+	if (old < 0)
+		SKIP(return, "no rearm_span parameter");
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
+	for (s = 0; s < ARRAY_SIZE(spans); s++) {
+		ASSERT_EQ(0, kvmmig_set_param("rearm_span", spans[s]));
+		for (i = 0; i < n; i++)
+			self->mem[pages[i] * PAGE] = s + 1;
+		EXPECT_EQ(n, kvmmig_log_harvest_all(self->fd, NR_PAGES,
+						    self->bitmap));
+		EXPECT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, n))
+			TH_LOG("span %ld: first harvest", spans[s]);
+		for (i = 0; i < n; i++)
+			self->mem[pages[i] * PAGE + 1] = s + 1;
+		EXPECT_EQ(n, kvmmig_log_harvest_all(self->fd, NR_PAGES,
+						    self->bitmap));
+		EXPECT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, n))
+			TH_LOG("span %ld: rewrite", spans[s]);
+	}
+	ASSERT_EQ(0, kvmmig_set_param("rearm_span", old));
+}
+
+/*
  * Pin four pages for DMA the way AF_XDP does (pin_user_pages() with
  * FOLL_WRITE | FOLL_LONGTERM): they are reported on every harvest while
  * pinned, and only until the one after the unpin.

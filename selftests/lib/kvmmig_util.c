@@ -210,6 +210,24 @@ long kvmmig_param(const char *name)
 	return read_long(path);
 }
 
+/* Write a writable module parameter; 0 or -errno. */
+int kvmmig_set_param(const char *name, long val)
+{
+	char path[128];
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/kvmmig/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", val) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 long node_free_pages(int node)
 {
 	long total = 0, val;

@@ -61,6 +61,7 @@ long kvmmig_debugfs_pages(void);
 bool kvmmig_debugfs_has_region(const char *name);
 /* A module parameter of kvmmig, or -1. */
 long kvmmig_param(const char *name);
+int kvmmig_set_param(const char *name, long val);
 /*
  * Free pages of NUMA node @node including those parked on per-CPU free
  * lists (which MemFree leaves out), from /proc/zoneinfo; -1 on error.
