@@ -663,7 +663,7 @@ static void stall_rows(const struct bench_method **methods, int nmethods,
 {
 	uint64_t gaps[STALL_MAX_REPS], quiets[STALL_MAX_REPS];
 	uint64_t harvests[STALL_MAX_REPS], rates[STALL_MAX_REPS];
-	uint64_t get_gap = 0, get_worst = 0, gap, worst;
+	uint64_t get_gap = 0, get_worst = 0, gap, worst, quiet, harvest;
 	struct stall st;
 	int i, r, held;
 
@@ -696,14 +696,16 @@ static void stall_rows(const struct bench_method **methods, int nmethods,
 		}
 		gap = median(gaps, reps);
 		worst = gaps[reps - 1];
+		quiet = median(quiets, reps);
+		harvest = median(harvests, reps);
 		if (!strcmp(methods[i]->name, "kvm-get-dirty-log")) {
 			get_gap = gap;
 			get_worst = worst;
 		}
 		printf("%-26s %6d %10.1f %10.1f %4d/%-2d %10.1f %10.3f %9.1f",
 		       methods[i]->name, size_mib, gap / 1e3, worst / 1e3, held,
-		       reps, median(quiets, reps) / 1e3,
-		       median(harvests, reps) / 1e6, median(rates, reps) / 1e3);
+		       reps, quiet / 1e3, harvest / 1e6,
+		       median(rates, reps) / 1e3);
 		if (!methods[i]->peer && methods[i]->guest && get_gap)
 			printf(" %8.2f %8.2f", (double)gap / get_gap,
 			       (double)worst / get_worst);
@@ -713,9 +715,8 @@ static void stall_rows(const struct bench_method **methods, int nmethods,
 		       "\"worst_gap_ns\":%lu,\"held\":%d,\"quiet_gap_ns\":%lu,"
 		       "\"harvest_ns\":%lu}\n",
 		       methods[i]->name, size_mib, reps, (unsigned long)gap,
-		       (unsigned long)worst, held,
-		       (unsigned long)median(quiets, reps),
-		       (unsigned long)median(harvests, reps));
+		       (unsigned long)worst, held, (unsigned long)quiet,
+		       (unsigned long)harvest);
 		fflush(stdout);
 	}
 }
