@@ -70,8 +70,9 @@ if [ -z "$shell" ] && [ "${HOST_CHECKS:-1}" != 0 ]; then
 		tail -n 20 "$host_log" >&2
 	fi
 	if [ "$f" -gt 0 ]; then
-		grep -E 'FAIL|fail|error' "$host_log" | head -n 20 >&2
-		failures+=("host:" "$(grep -E 'FAIL|fail|error' "$host_log" | head -n 20)")
+		host_fails=$(grep -E 'FAIL|fail|error' "$host_log" | head -n 20)
+		printf '%s\n' "$host_fails" >&2
+		failures+=("host:" "$host_fails")
 	fi
 	add_counts host "$p" "$f" "$s"
 fi
