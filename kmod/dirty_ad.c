@@ -32,6 +32,7 @@
 
 #include "compat.h"
 #include "dirty_ad.h"
+#include "rearm.h"
 #include "region.h"
 
 #ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
@@ -82,70 +83,86 @@ static void kvmmig_region_set_folios_dirty(struct kvmmig_region *region,
 	}
 }
 
+/* Pages cleaned per call of the helper: bounds its scratch bitmap. */
+#define KVMMIG_AD_CHUNK		32768
+
 /*
- * Clean the PTE dirty bits of [first, first + nr) in every mapping and OR
- * the pages found dirty into @words (bit 0 = page @first).
+ * Clean the PTE dirty bits of [first, first + nr) in every mapping and, if
+ * @words, OR the pages found dirty into it (bit 0 = page @first).
  */
 static int kvmmig_clean_record(struct kvmmig_region *region,
 			       unsigned long *words, pgoff_t first, pgoff_t nr)
 {
 	unsigned long *found;
-	pgoff_t start = 0, end = 0;
+	pgoff_t done, n, start, end;
 	unsigned long i;
 
 	/* The helper sets bits non-atomically: give it a bitmap of its own. */
-	found = bitmap_zalloc(nr, GFP_KERNEL);
+	found = kvmalloc_array(BITS_TO_LONGS(KVMMIG_AD_CHUNK), sizeof(long),
+			       GFP_KERNEL);
 	if (!found)
 		return -ENOMEM;
-	clean_record_shared_mapping_range(region->mapping, first, nr, first,
-					  found, &start, &end);
-	for (i = 0; i < BITS_TO_LONGS(nr); i++)
-		words[i] |= found[i];
-	bitmap_free(found);
+	for (done = 0; done < nr; done += n) {
+		n = min_t(pgoff_t, KVMMIG_AD_CHUNK, nr - done);
+		bitmap_zero(found, n);
+		start = 0;
+		end = 0;
+		clean_record_shared_mapping_range(region->mapping, first + done,
+						  n, first + done, found,
+						  &start, &end);
+		if (!words)
+			continue;
+		/* Chunks start at multiples of 64 pages from @first. */
+		for (i = 0; i < BITS_TO_LONGS(n); i++)
+			words[done / BITS_PER_LONG + i] |= found[i];
+		cond_resched();
+	}
+	kvfree(found);
 	return 0;
 }
 
 int kvmmig_dirty_ad_enable(struct kvmmig_region *region)
 {
 	struct kvmmig_dirty_log *log = &region->log;
-	unsigned long *scratch;
 	int ret;
 
 	if (kvmmig_region_has_secondary_mmu(region))
 		return -EXDEV;
 
-	scratch = bitmap_zalloc(region->nr_pages, GFP_KERNEL);
-	if (!scratch)
-		return -ENOMEM;
 	/* Start clean: what was written before now is the first pass's. */
 	log->ad_armed = true;
 	bitmap_zero(log->bitmap, region->nr_pages);
-	ret = kvmmig_clean_record(region, scratch, 0, region->nr_pages);
+	ret = kvmmig_clean_record(region, NULL, 0, region->nr_pages);
 	if (!ret)
 		kvmmig_region_set_folios_dirty(region, false);
-	bitmap_free(scratch);
 	return ret;
 }
 
-void kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
+int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
 {
 	struct kvmmig_dirty_log *log = &region->log;
+	int ret;
 
-	if (!log->ad_armed)
-		return;
+	if (!READ_ONCE(log->ad_armed))
+		return 0;
 	/*
-	 * Pages may be writable with their bit clear: protect them all, and
+	 * Pages may be writable with their bit clear: arm them all, and
 	 * make folios dirty again so that ->dirty_folio stays quiet.
 	 */
-	wp_shared_mapping_range(region->mapping, 0, region->nr_pages);
+	ret = kvmmig_rearm_range(region, 0, region->nr_pages);
+	if (ret)
+		return ret;
 	kvmmig_region_set_folios_dirty(region, true);
-	log->ad_armed = false;
+	WRITE_ONCE(log->ad_armed, false);
+	return 0;
 }
 
 /*
  * A secondary MMU appeared after A/D mode was enabled.  Writes through it
  * since then are invisible: report every page, and write-protect the
- * region so that from now on every write faults.
+ * region so that from now on every write faults.  Harvests hold the log's
+ * lock shared, so the switch is a cmpxchg: the first harvest to see the
+ * MMU makes it, the others report their ranges whole too.
  */
 static void kvmmig_dirty_ad_fall_back(struct kvmmig_region *region,
 				      unsigned long *words, pgoff_t first,
@@ -154,26 +171,31 @@ static void kvmmig_dirty_ad_fall_back(struct kvmmig_region *region,
 	struct kvmmig_dirty_log *log = &region->log;
 	pgoff_t end = region->nr_pages;
 
-	/* This harvest reports its whole range ... */
-	bitmap_fill(words, nr);
+	/* This harvest reports its whole range, and no page past it ... */
+	bitmap_set(words, 0, nr);
 
-	mutex_lock(&log->lock);
-	if (READ_ONCE(log->mode) == KVMMIG_DIRTY_MODE_AD) {
-		/* ... later ones the rest; writes after the wrprotect fault. */
-		bitmap_set(log->bitmap, 0, first);
-		bitmap_set(log->bitmap, first + nr, end - first - nr);
-		WRITE_ONCE(log->mode, KVMMIG_DIRTY_MODE_WRPROT);
-		kvmmig_dirty_ad_disarm(region);
-		atomic64_inc(&log->ad_fallbacks);
+	if (cmpxchg(&log->mode, KVMMIG_DIRTY_MODE_AD,
+		    KVMMIG_DIRTY_MODE_WRPROT) != KVMMIG_DIRTY_MODE_AD)
+		return;
+	/* ... later ones the rest; writes after the re-arm fault. */
+	bitmap_set(log->bitmap, 0, first);
+	bitmap_set(log->bitmap, first + nr, end - first - nr);
+	if (kvmmig_dirty_ad_disarm(region)) {
+		/*
+		 * No memory to arm: the pages stay writable, so report
+		 * them all again next time; the next harvest retries.
+		 */
+		WRITE_ONCE(log->mode, KVMMIG_DIRTY_MODE_AD);
+		bitmap_set(log->bitmap, first, nr);
+		return;
 	}
-	mutex_unlock(&log->lock);
+	atomic64_inc(&log->ad_fallbacks);
 }
 
 bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,
 			     unsigned long *words, unsigned long nwords,
 			     unsigned long w0)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	pgoff_t first = w0 * BITS_PER_LONG;
 	pgoff_t nr = min_t(pgoff_t, nwords * BITS_PER_LONG,
 			   region->nr_pages - first);
@@ -185,21 +207,19 @@ bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,
 	}
 	if (kvmmig_clean_record(region, words, first, nr)) {
 		/* No memory for the record: report all, lose nothing. */
-		bitmap_fill(words, nr);
+		bitmap_set(words, 0, nr);
 	}
 
 	for_each_set_bit(bit, words, nr) {
-		struct folio *folio = filemap_get_folio(region->mapping,
+		struct folio *folio = kvmmig_lock_folio(region->mapping,
 							first + bit);
 
-		if (IS_ERR_OR_NULL(folio))
+		if (!folio)
 			continue;
 		folio_clear_dirty(folio);
-		/* A device may write it behind the MMU's back. */
-		if (folio_maybe_dma_pinned(folio)) {
-			set_bit(first + bit, log->bitmap);
-			atomic64_inc(&log->pinned_reported);
-		}
+		/* A get_user_pages() writer or a device may still write it. */
+		kvmmig_rearm_keep_referenced(region, folio);
+		folio_unlock(folio);
 		folio_put(folio);
 		if (!(++n % 1024))
 			cond_resched();
@@ -214,8 +234,9 @@ int kvmmig_dirty_ad_enable(struct kvmmig_region *region)
 	return -EOPNOTSUPP;
 }
 
-void kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
+int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
 {
+	return 0;
 }
 
 bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,

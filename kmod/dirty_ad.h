@@ -6,11 +6,15 @@
 
 struct kvmmig_region;
 
-/* Under the log's mutex: start A/D mode, or -EXDEV if KVM may map it. */
+/* Under the log's lock: start A/D mode, or -EXDEV if KVM may map it. */
 int kvmmig_dirty_ad_enable(struct kvmmig_region *region);
 
-/* Under the log's mutex: make write-protect mode's invariant true again. */
-void kvmmig_dirty_ad_disarm(struct kvmmig_region *region);
+/*
+ * Make write-protect mode's invariant true again (every page whose bit is
+ * clear is armed): under the log's lock held for writing, or by the
+ * harvest that switches the log out of A/D mode.  -ENOMEM or 0.
+ */
+int kvmmig_dirty_ad_disarm(struct kvmmig_region *region);
 
 /*
  * Add to @words (bitmap words [w0, w0 + nwords), already taken) the pages

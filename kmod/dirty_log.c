@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "dirty_ad.h"
 #include "dirty_log.h"
+#include "rearm.h"
 #include "region.h"
 
 /* Dirty pages re-armed between two reschedule points. */
@@ -71,7 +72,7 @@ MODULE_PARM_DESC(harvest_profile,
 
 /* Where one harvest's time went, with harvest_profile set. */
 struct kvmmig_prof {
-	u64 take, copy, settle, wp, wp_max, resched;
+	u64 take, copy, wp, wp_max, resched;
 	unsigned long runs, switches;
 };
 
@@ -86,7 +87,7 @@ int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages)
 			       GFP_KERNEL_ACCOUNT);
 	if (!log->bitmap)
 		return -ENOMEM;
-	mutex_init(&log->lock);
+	init_rwsem(&log->lock);
 	log->batch_pages = KVMMIG_DIRTY_LOG_DEFAULT_BATCH;
 	return 0;
 }
@@ -94,7 +95,6 @@ int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages)
 void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log)
 {
 	kvfree(log->bitmap);
-	mutex_destroy(&log->lock);
 }
 
 static void kvmmig_stat_max(atomic64_t *max, s64 val)
@@ -127,108 +127,23 @@ static void kvmmig_batch_end(struct kvmmig_dirty_log *log,
 	b->runs = 0;
 }
 
-/* A device may write a pinned page behind the MMU's back: keep reporting it. */
-static void kvmmig_check_pinned(struct kvmmig_dirty_log *log,
-				struct folio *folio, pgoff_t index)
+/* Arm one run, with its share of the harvest's profile. */
+static void kvmmig_rearm_timed(struct kvmmig_rearm *ra,
+			       const unsigned long *words, unsigned long base,
+			       pgoff_t first, pgoff_t last,
+			       struct kvmmig_prof *prof)
 {
-	if (folio_maybe_dma_pinned(folio)) {
-		set_bit(index, log->bitmap);
-		atomic64_inc(&log->pinned_reported);
-	}
-}
+	u64 start = ktime_get_ns(), ns;
 
-#ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
-/*
- * Wait out the write faults still in flight on the dirty pages of
- * [first, last] (bit i of @words is page @base + i).  A fault sets the bit
- * with the folio locked (kvmmig_dirty_log_mark()) and unlocks it only after
- * its PTE is writable.  So for a bit we took, a folio seen unlocked means
- * that fault is over and the write-protection that follows (ordered by the
- * acquire) finds its PTE; a locked one is waited for.  One RCU walk of the
- * page cache, no folio lock or reference in the common case.
- */
-static void kvmmig_settle_run(struct kvmmig_region *region,
-			      const unsigned long *words, unsigned long base,
-			      pgoff_t first, pgoff_t last)
-{
-	XA_STATE(xas, &region->mapping->i_pages, first);
-	struct folio *folio;
-
-	rcu_read_lock();
-	xas_for_each(&xas, folio, last) {
-		if (xas_retry(&xas, folio) || xa_is_value(folio))
-			continue;
-		if (!test_bit(xas.xa_index - base, words))
-			continue;
-		kvmmig_check_pinned(&region->log, folio, xas.xa_index);
-		if (!test_bit_acquire(PG_locked, &folio->flags))
-			continue;
-		/* Refcount zero: being freed, so no longer mapped anywhere. */
-		if (!folio_try_get(folio))
-			continue;
-		xas_pause(&xas);
-		rcu_read_unlock();
-		folio_wait_locked(folio);
-		folio_put(folio);
-		rcu_read_lock();
-	}
-	rcu_read_unlock();
-}
-
-/* Settle [first, last], then write-protect it: one invalidation, one flush. */
-static void kvmmig_rearm_run(struct kvmmig_region *region,
-			     const unsigned long *words, unsigned long base,
-			     pgoff_t first, pgoff_t last,
-			     struct kvmmig_prof *prof)
-{
-	u64 t0 = kvmmig_prof_now(prof), start, ns;
-
-	kvmmig_settle_run(region, words, base, first, last);
-	start = ktime_get_ns();
-	wp_shared_mapping_range(region->mapping, first, last - first + 1);
+	kvmmig_rearm_run(ra, words, base, first, last);
 	ns = ktime_get_ns() - start;
-	kvmmig_stat_max(&region->log.rearm_ns_max, ns);
+	kvmmig_stat_max(&ra->region->log.rearm_ns_max, ns);
 	if (prof) {
-		prof->settle += start - t0;
 		prof->wp += ns;
 		prof->wp_max = max(prof->wp_max, ns);
 		prof->runs++;
 	}
 }
-#else
-/*
- * Without the range helpers: lock each dirty page's folio (which waits out
- * a write fault in flight, see above) and write-protect it alone with
- * folio_mkclean(), one invalidation and flush per page.
- */
-static void kvmmig_rearm_run(struct kvmmig_region *region,
-			     const unsigned long *words, unsigned long base,
-			     pgoff_t first, pgoff_t last,
-			     struct kvmmig_prof *prof)
-{
-	struct folio *folio;
-	pgoff_t i;
-	u64 start;
-
-	for (i = first; i <= last; i++) {
-		if (!test_bit(i - base, words))
-			continue;
-		/* Absent: reported by INITIALLY_SET, never touched, unmapped. */
-		folio = kvmmig_lock_folio(region->mapping, i);
-		if (!folio)
-			continue;
-		start = ktime_get_ns();
-		folio_mkclean(folio);
-		kvmmig_stat_max(&region->log.rearm_ns_max,
-				ktime_get_ns() - start);
-		kvmmig_check_pinned(&region->log, folio, i);
-		folio_unlock(folio);
-		folio_put(folio);
-	}
-	if (prof)
-		prof->runs++;
-}
-#endif
 
 static void kvmmig_resched(struct kvmmig_prof *prof)
 {
@@ -249,39 +164,47 @@ static void kvmmig_resched(struct kvmmig_prof *prof)
 /*
  * Re-arm the pages of @words (taken from bitmap word @w0 on).  Only set
  * bits are visited.  A run grows while the next dirty page is at most
- * KVMMIG_REARM_GAP pages on, the run stays within KVMMIG_REARM_SPAN pages
- * and the batch is not full; after batch_pages pages or KVMMIG_BATCH_RUNS
- * runs the harvester reschedules.  No lock is held from one run to the next.
+ * KVMMIG_REARM_GAP pages on, the run stays within the span and
+ * KVMMIG_REARM_MAX_PAGES dirty pages, and the batch is not full; after
+ * batch_pages pages or KVMMIG_BATCH_RUNS runs the harvester reschedules.
+ * No lock is held from one run to the next.
  */
-static void kvmmig_rearm_words(struct kvmmig_region *region,
+static void kvmmig_rearm_words(struct kvmmig_rearm *ra,
 			       const unsigned long *words, unsigned long nwords,
 			       unsigned long w0, struct kvmmig_prof *prof)
 {
-	struct kvmmig_dirty_log *log = &region->log;
+	struct kvmmig_dirty_log *log = &ra->region->log;
 	struct kvmmig_batch b = { .size = READ_ONCE(log->batch_pages) };
 	unsigned long nbits = nwords * BITS_PER_LONG, base = w0 * BITS_PER_LONG;
-	unsigned long span = clamp(READ_ONCE(rearm_span), 1U, 1U << 20);
-	unsigned long first, last, next;
+	unsigned long first, last, next, run;
 
 	next = find_first_bit(words, nbits);
 	while (next < nbits) {
 		if (!b.done)
 			b.start = ktime_get_ns();
 		first = next;
+		run = 0;
 		do {
 			last = next;
 			b.done++;
+			run++;
 			next = find_next_bit(words, nbits, last + 1);
 		} while (next < nbits && next - last <= KVMMIG_REARM_GAP + 1 &&
-			 next - first < span && b.done < b.size);
-		kvmmig_rearm_run(region, words, base, base + first,
-				 base + last, prof);
+			 next - first < ra->span &&
+			 run < KVMMIG_REARM_MAX_PAGES && b.done < b.size);
+		kvmmig_rearm_timed(ra, words, base, base + first, base + last,
+				   prof);
 		if (b.done >= b.size || ++b.runs >= KVMMIG_BATCH_RUNS) {
 			kvmmig_batch_end(log, &b);
 			kvmmig_resched(prof);
 		}
 	}
 	kvmmig_batch_end(log, &b);
+}
+
+static unsigned long kvmmig_rearm_span(void)
+{
+	return clamp(READ_ONCE(rearm_span), 1U, 1U << 20);
 }
 
 /*
@@ -321,19 +244,52 @@ static int kvmmig_dirty_log_reset(struct kvmmig_region *region)
 {
 	struct kvmmig_dirty_log *log = &region->log;
 	unsigned long nwords = BITS_TO_LONGS(region->nr_pages);
+	struct kvmmig_rearm ra;
 	unsigned long *words;
+	int ret;
 
+	ret = kvmmig_rearm_init(&ra, region, kvmmig_rearm_span());
+	if (ret)
+		return ret;
 	words = kvmalloc_array(nwords, sizeof(*words), GFP_KERNEL);
-	if (!words)
+	if (!words) {
+		kvmmig_rearm_destroy(&ra);
 		return -ENOMEM;
+	}
 	kvmmig_take_words(log, words, nwords, 0);
-	kvmmig_rearm_words(region, words, nwords, 0, NULL);
+	kvmmig_rearm_words(&ra, words, nwords, 0, NULL);
 	kvfree(words);
+	kvmmig_rearm_destroy(&ra);
 	return 0;
 }
 
+/*
+ * While a session holds the region, only the session's region fds (migd)
+ * may drive its log: a harvest by the VMM would take bits the migration
+ * needs and leave the destination stale.  Called with the log's lock.
+ */
+static int kvmmig_dirty_log_may_drive(struct kvmmig_region *region,
+				      bool session_fd)
+{
+	if (!session_fd &&
+	    test_bit(KVMMIG_REGION_IN_SESSION, &region->flags))
+		return -EBUSY;
+	return 0;
+}
+
+bool kvmmig_dirty_log_claim(struct kvmmig_region *region)
+{
+	bool claimed;
+
+	/* Under the lock: a harvest by the VMM in flight finishes first. */
+	down_write(&region->log.lock);
+	claimed = !test_and_set_bit(KVMMIG_REGION_IN_SESSION, &region->flags);
+	up_write(&region->log.lock);
+	return claimed;
+}
+
 static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
-				    void __user *argp)
+				    void __user *argp, bool session_fd)
 {
 	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_dirty_log_enable args;
@@ -359,7 +315,10 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 		return -EINVAL;
 	}
 
-	mutex_lock(&log->lock);
+	down_write(&log->lock);
+	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	if (ret)
+		goto out;
 	if (log->enabled) {
 		ret = -EBUSY;
 		goto out;
@@ -376,7 +335,9 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 		WRITE_ONCE(log->enabled, true);
 		goto out;
 	}
-	kvmmig_dirty_ad_disarm(region);
+	ret = kvmmig_dirty_ad_disarm(region);
+	if (ret)
+		goto out;
 	WRITE_ONCE(log->mode, args.mode);
 	if (args.flags & KVMMIG_DIRTY_LOG_F_INITIALLY_SET) {
 		/* Every page is reported once; no write-protection needed. */
@@ -388,16 +349,16 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 	if (!ret)
 		WRITE_ONCE(log->enabled, true);
 out:
-	mutex_unlock(&log->lock);
+	up_write(&log->lock);
 	return ret;
 }
 
 static long kvmmig_dirty_log_disable(struct kvmmig_region *region,
-				     void __user *argp)
+				     void __user *argp, bool session_fd)
 {
 	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_dirty_log_disable args;
-	int i, ret = 0;
+	int i, ret;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
@@ -409,12 +370,20 @@ static long kvmmig_dirty_log_disable(struct kvmmig_region *region,
 		if (args.reserved[i])
 			return -EINVAL;
 
-	mutex_lock(&log->lock);
-	if (log->enabled)
-		WRITE_ONCE(log->enabled, false);
-	else
+	down_write(&log->lock);
+	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	if (ret)
+		goto out;
+	if (!log->enabled) {
 		ret = -ENOENT;
-	mutex_unlock(&log->lock);
+		goto out;
+	}
+	/* Pages stay write-protected until written, whatever the mode was. */
+	ret = kvmmig_dirty_ad_disarm(region);
+	if (!ret)
+		WRITE_ONCE(log->enabled, false);
+out:
+	up_write(&log->lock);
 	return ret;
 }
 
@@ -442,55 +411,43 @@ static int kvmmig_harvest_check(struct kvmmig_region *region,
 	return 0;
 }
 
-static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
-				     void __user *argp)
+/*
+ * Take, report and re-arm, with the log's lock held shared: harvests run
+ * side by side, enable and disable wait for them.
+ */
+static int kvmmig_harvest_locked(struct kvmmig_region *region,
+				 struct kvmmig_dirty_log_harvest *h,
+				 void __user *argp, unsigned long *words,
+				 struct kvmmig_rearm *ra,
+				 struct kvmmig_prof *prof)
 {
 	struct kvmmig_dirty_log *log = &region->log;
-	struct kvmmig_prof prof_buf = {}, *prof = NULL;
-	struct kvmmig_dirty_log_harvest h;
-	unsigned long nwords, w0, *words;
-	u64 start = ktime_get_ns(), t0;
-	unsigned long nr;
-	bool rearm;
-	int ret;
+	unsigned long nwords = DIV_ROUND_UP(h->num_pages, 64);
+	unsigned long w0 = h->first_page / 64, nr;
+	bool rearm = true;
+	u64 t0;
 
-	BUILD_BUG_ON(BITS_PER_LONG != 64);
-
-	if (copy_from_user(&h, argp, sizeof(h)))
-		return -EFAULT;
-	ret = kvmmig_harvest_check(region, &h);
-	if (ret)
-		return ret;
-	if (!READ_ONCE(log->enabled))
+	if (!log->enabled)
 		return -ENOENT;
 
-	nwords = DIV_ROUND_UP(h.num_pages, 64);
-	w0 = h.first_page / 64;
-	words = kvmalloc_array(nwords, sizeof(*words), GFP_KERNEL);
-	if (!words)
-		return -ENOMEM;
-
-	if (READ_ONCE(harvest_profile))
-		prof = &prof_buf;
 	t0 = kvmmig_prof_now(prof);
 	nr = kvmmig_take_words(log, words, nwords, w0);
 	/* A/D mode cleans PTE dirty bits before the report, not after. */
-	rearm = READ_ONCE(log->mode) != KVMMIG_DIRTY_MODE_AD;
-	if (!rearm) {
+	if (READ_ONCE(log->mode) == KVMMIG_DIRTY_MODE_AD) {
+		rearm = false;
 		kvmmig_dirty_ad_collect(region, words, nwords, w0);
-		nr = bitmap_weight(words, nwords * BITS_PER_LONG);
+		nr = bitmap_weight(words, h->num_pages);
 	}
-	h.nr_dirty = nr;
+	h->nr_dirty = nr;
 	if (prof) {
 		prof->take = ktime_get_ns() - t0;
 		t0 = ktime_get_ns();
 	}
-	if (copy_to_user(u64_to_user_ptr(h.bitmap), words,
+	if (copy_to_user(u64_to_user_ptr(h->bitmap), words,
 			 nwords * sizeof(*words)) ||
-	    copy_to_user(argp, &h, sizeof(h))) {
+	    copy_to_user(argp, h, sizeof(*h))) {
 		kvmmig_return_words(log, words, nwords, w0);
-		ret = -EFAULT;
-		goto out;
+		return -EFAULT;
 	}
 	if (prof)
 		prof->copy = ktime_get_ns() - t0;
@@ -500,19 +457,63 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 	 * re-arm of its page is already covered by this report.
 	 */
 	if (rearm)
-		kvmmig_rearm_words(region, words, nwords, w0, prof);
+		kvmmig_rearm_words(ra, words, nwords, w0, prof);
+	return 0;
+}
+
+static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
+				     void __user *argp, bool session_fd)
+{
+	struct kvmmig_dirty_log *log = &region->log;
+	struct kvmmig_prof prof_buf = {}, *prof = NULL;
+	struct kvmmig_dirty_log_harvest h;
+	u64 start = ktime_get_ns();
+	struct kvmmig_rearm ra;
+	unsigned long *words;
+	int ret;
+
+	BUILD_BUG_ON(BITS_PER_LONG != 64);
+
+	if (copy_from_user(&h, argp, sizeof(h)))
+		return -EFAULT;
+	ret = kvmmig_harvest_check(region, &h);
+	if (ret)
+		return ret;
+
+	words = kvmalloc_array(DIV_ROUND_UP(h.num_pages, 64), sizeof(*words),
+			       GFP_KERNEL);
+	if (!words)
+		return -ENOMEM;
+	ret = kvmmig_rearm_init(&ra, region, kvmmig_rearm_span());
+	if (ret)
+		goto out_words;
+	if (READ_ONCE(harvest_profile))
+		prof = &prof_buf;
+
+	ret = down_read_killable(&log->lock);
+	if (ret)
+		goto out_rearm;
+	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	if (!ret)
+		ret = kvmmig_harvest_locked(region, &h, argp, words, &ra, prof);
+	up_read(&log->lock);
+	if (ret)
+		goto out_rearm;
 
 	atomic64_inc(&log->harvests);
-	atomic64_add(nr, &log->pages_reported);
+	atomic64_add(h.nr_dirty, &log->pages_reported);
 	start = ktime_get_ns() - start;
 	atomic64_add(start, &log->harvest_ns_total);
 	kvmmig_stat_max(&log->harvest_ns_max, start);
 	if (prof)
-		pr_info("harvest profile: pages %llu dirty %lu ns: total %llu take %llu copy %llu settle %llu wp %llu in %lu runs (max %llu) resched %llu (%lu switches)\n",
-			h.num_pages, nr, start, prof->take, prof->copy,
-			prof->settle, prof->wp, prof->runs, prof->wp_max,
-			prof->resched, prof->switches);
-out:
+		pr_info("harvest profile: pages %llu dirty %llu ns: total %llu take %llu copy %llu arm %llu in %lu runs (max %llu) resched %llu (%lu switches); armed alone %lu, kept %lu, LRU drains %lu\n",
+			h.num_pages, h.nr_dirty, start, prof->take, prof->copy,
+			prof->wp, prof->runs, prof->wp_max,
+			prof->resched, prof->switches, ra.busy, ra.kept,
+			ra.drains);
+out_rearm:
+	kvmmig_rearm_destroy(&ra);
+out_words:
 	kvfree(words);
 	return ret;
 }
@@ -556,15 +557,15 @@ static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
 }
 
 long kvmmig_dirty_log_ioctl(struct kvmmig_region *region, unsigned int cmd,
-			    void __user *argp)
+			    void __user *argp, bool session_fd)
 {
 	switch (cmd) {
 	case KVMMIG_DIRTY_LOG_ENABLE:
-		return kvmmig_dirty_log_enable(region, argp);
+		return kvmmig_dirty_log_enable(region, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_DISABLE:
-		return kvmmig_dirty_log_disable(region, argp);
+		return kvmmig_dirty_log_disable(region, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_HARVEST:
-		return kvmmig_dirty_log_harvest(region, argp);
+		return kvmmig_dirty_log_harvest(region, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_STATS:
 		return kvmmig_dirty_log_stats(region, argp);
 	default:

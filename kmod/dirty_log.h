@@ -4,7 +4,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 
 struct kvmmig_region;
@@ -19,7 +19,11 @@ struct kvmmig_region;
  */
 struct kvmmig_dirty_log {
 	unsigned long *bitmap;
-	struct mutex lock;		/* serialises enable/disable */
+	/*
+	 * Held for writing by enable, disable and a session claiming the
+	 * region; for reading by harvests, which run side by side.
+	 */
+	struct rw_semaphore lock;
 	bool enabled;
 	u32 mode;
 	u32 batch_pages;
@@ -57,7 +61,17 @@ static inline void kvmmig_dirty_log_mark(struct kvmmig_dirty_log *log,
 	set_bit(index, log->bitmap);
 }
 
+/*
+ * The dirty-log ioctls.  @session_fd: issued on a session's region fd
+ * (migd) rather than the region's own (the VMM's).
+ */
 long kvmmig_dirty_log_ioctl(struct kvmmig_region *region, unsigned int cmd,
-			    void __user *argp);
+			    void __user *argp, bool session_fd);
+
+/*
+ * A session takes @region: from now on only session region fds may
+ * enable, disable or harvest its log.  False if a session already has it.
+ */
+bool kvmmig_dirty_log_claim(struct kvmmig_region *region);
 
 #endif /* _KVMMIG_DIRTY_LOG_H */

@@ -109,6 +109,11 @@ int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
 		if (!ret) {
 			/* Born dirty: the first write faults and is logged. */
 			folio_set_dirty(folio);
+			/*
+			 * Out of this CPU's LRU-add batch and its reference,
+			 * which the re-arm would take for a writer's.
+			 */
+			kvmmig_lru_add_drain();
 			atomic_long_inc(&kvmmig_pages);
 			atomic_long_inc(&region->nr_allocated);
 			break;
@@ -273,7 +278,15 @@ static long kvmmig_region_ioctl(struct file *file, unsigned int cmd,
 {
 	struct kvmmig_region *region = file->private_data;
 
-	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg);
+	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg, false);
+}
+
+static long kvmmig_region_clone_ioctl(struct file *file, unsigned int cmd,
+				      unsigned long arg)
+{
+	struct kvmmig_region *region = file->private_data;
+
+	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg, true);
 }
 
 static void kvmmig_region_free(struct kvmmig_region *region)
@@ -339,7 +352,7 @@ static const struct file_operations kvmmig_region_clone_fops = {
 	.splice_read	= kvmmig_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= generic_file_llseek,
-	.unlocked_ioctl	= kvmmig_region_ioctl,
+	.unlocked_ioctl	= kvmmig_region_clone_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 

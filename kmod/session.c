@@ -90,7 +90,7 @@ int kvmmig_session_add_region(struct kvmmig_session *s, struct file *file)
 	for (i = 0; i < s->nr_regions; i++)
 		if (s->regions[i]->private_data == region)
 			return -EINVAL;
-	if (test_and_set_bit(KVMMIG_REGION_IN_SESSION, &region->flags))
+	if (!kvmmig_dirty_log_claim(region))
 		return -EBUSY;
 	s->regions[s->nr_regions++] = get_file(file);
 	return 0;

@@ -9,6 +9,7 @@
 #include <linux/version.h>
 #include <linux/err.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
 #include <linux/splice.h>
 
 /*
@@ -46,6 +47,40 @@ static inline struct folio *kvmmig_lock_folio(struct address_space *mapping,
  */
 #if IS_ENABLED(CONFIG_MAPPING_DIRTY_HELPERS)
 #define KVMMIG_HAVE_MAPPING_DIRTY_HELPERS 1
+#endif
+
+/*
+ * How many PTEs map an order-0 folio: folio_mapcount() is inline on 6.12;
+ * on 6.1 it is out of line and not exported, and page_mapcount() is the
+ * inline one.
+ */
+#if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
+#define kvmmig_folio_mapcount(folio)	folio_mapcount(folio)
+#else
+#define kvmmig_folio_mapcount(folio)	page_mapcount(&(folio)->page)
+#endif
+
+/*
+ * Drain this CPU's LRU batches, which hold a reference on each folio in
+ * them: lru_add_drain() is not exported, but releasing an empty folio
+ * batch calls it first.  struct pagevec became struct folio_batch in 6.5.
+ */
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+static inline void kvmmig_lru_add_drain(void)
+{
+	struct folio_batch fbatch;
+
+	folio_batch_init(&fbatch);
+	__folio_batch_release(&fbatch);
+}
+#else
+static inline void kvmmig_lru_add_drain(void)
+{
+	struct pagevec pvec;
+
+	pagevec_init(&pvec);
+	__pagevec_release(&pvec);
+}
 #endif
 
 /*

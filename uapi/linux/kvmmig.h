@@ -131,7 +131,8 @@ struct kvmmig_dirty_log_enable {
  * the log falls back to write-protect mode for good (stats: mode,
  * ad_fallbacks).  Errors: EFAULT, EINVAL (pad, reserved, unknown mode,
  * batch_pages too big), EOPNOTSUPP (unknown flags), EXDEV (A/D mode with a
- * secondary MMU), EBUSY (already enabled).
+ * secondary MMU), EBUSY (already enabled, or the region's own fd while a
+ * session holds the region).
  */
 #define KVMMIG_DIRTY_LOG_ENABLE	_IOW(KVMMIG_IOCTL_TYPE, 0x10, struct kvmmig_dirty_log_enable)
 
@@ -148,9 +149,10 @@ struct kvmmig_dirty_log_disable {
 };
 
 /*
- * KVMMIG_DIRTY_LOG_DISABLE - stop logging; the statistics are kept.
+ * KVMMIG_DIRTY_LOG_DISABLE - stop logging; pages stay write-protected
+ * until written, whatever the mode was, and the statistics are kept.
  * Errors: EFAULT, EINVAL (pad, reserved), EOPNOTSUPP (flags), ENOENT (not
- * enabled).
+ * enabled), EBUSY (the region's own fd while a session holds it), ENOMEM.
  */
 #define KVMMIG_DIRTY_LOG_DISABLE _IOW(KVMMIG_IOCTL_TYPE, 0x11, struct kvmmig_dirty_log_disable)
 
@@ -178,12 +180,17 @@ struct kvmmig_dirty_log_harvest {
 
 /*
  * KVMMIG_DIRTY_LOG_HARVEST - report and clear the dirty pages of a range,
- * and re-arm tracking for exactly those pages before returning.  Every
- * write that completes before the call returns is reported by this call or
- * an earlier one; every write that starts after it is reported by a later
- * one.  On EFAULT nothing is lost: the bits are kept for the next harvest.
- * Errors: EFAULT, EINVAL (pad, reserved, range, alignment), EOPNOTSUPP
- * (flags), ENOENT (logging not enabled).
+ * and re-arm tracking for exactly those pages before returning.  A write
+ * is reported by a harvest that returns after the write landed, at the
+ * latest by the first harvest that starts after it landed, whatever wrote
+ * it (a mapping, pwrite, get_user_pages(), a DMA pin, KVM): so pages read
+ * after each harvest that reports them end up as written.  A page may be
+ * reported without a write (a reference passing through it); never the
+ * other way round.  On EFAULT nothing is lost: the bits are kept for the
+ * next harvest.  While a session holds the region only its session region
+ * fds may enable, disable or harvest the log.  Errors: EFAULT, EINVAL (pad,
+ * reserved, range, alignment), EOPNOTSUPP (flags), ENOENT (logging not
+ * enabled), EBUSY (the region's own fd while a session holds it).
  */
 #define KVMMIG_DIRTY_LOG_HARVEST _IOWR(KVMMIG_IOCTL_TYPE, 0x12, struct kvmmig_dirty_log_harvest)
 
@@ -203,7 +210,8 @@ struct kvmmig_dirty_log_harvest {
  * @harvests: out, harvests completed
  * @pages_reported: out, bits reported by all harvests
  * @write_faults: out, write faults taken on the region's pages
- * @pinned_reported: out, reports of pages kept dirty because DMA-pinned
+ * @pinned_reported: out, reports of pages kept dirty because something
+ *	held a reference beyond their mappings (a DMA pin, get_user_pages())
  * @batches: out, re-arm batches run
  * @batch_ns_total: out, time spent in re-arm batches
  * @batch_ns_max: out, longest single batch
