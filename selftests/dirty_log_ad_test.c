@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "chaos.h"
 #include "kvmmig_util.h"
+#include "vmm.h"
 
 #define PAGE		4096UL
 #define NR_PAGES	1000UL		/* not a multiple of 64, on purpose */
@@ -322,6 +324,94 @@ TEST_F_TIMEOUT(ad, invariant_with_a_writer_thread, 300)
 	       (unsigned long long)w.writes, reported);
 	free(after);
 	free(before);
+}
+
+/*
+ * DISABLE leaves every page write-protected, as in write-protect mode:
+ * pages A/D mode left writable fault on their next write.
+ */
+TEST_F(ad, disable_write_protects_every_page)
+{
+	unsigned long pages[] = { 0, 63, 64, 500, NR_PAGES - 1 };
+	__u64 faults;
+	int i;
+
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	for (i = 0; i < 5; i++)
+		self->mem[pages[i] * PAGE] = 1;
+	ASSERT_EQ(5, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	for (i = 0; i < 5; i++)
+		self->mem[pages[i] * PAGE] = 2;
+	ASSERT_EQ(0, kvmmig_log_disable(self->fd));
+
+	faults = write_faults(self->fd);
+	for (i = 0; i < 5; i++)
+		self->mem[pages[i] * PAGE] = 3;
+	ASSERT_EQ(faults + 5, write_faults(self->fd));
+}
+
+/*
+ * A/D mode falls back when KVM maps the region; the harvest then reports
+ * every page of its range, and none past the region's end (1000 pages
+ * here, not a multiple of 64).
+ */
+TEST_F(ad, fallback_reports_only_pages_that_exist)
+{
+	struct kvmmig_dirty_log_stats st = { 0 };
+	struct vmm_vm vm;
+	unsigned long i;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	ASSERT_EQ(0, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	vmm_create(&vm, self->mem, SIZE, 0);
+
+	ASSERT_EQ(NR_PAGES, kvmmig_log_harvest_all(self->fd, NR_PAGES,
+						   self->bitmap));
+	for (i = NR_PAGES; i < WORDS * 64; i++)
+		ASSERT_FALSE(bitmap_test(self->bitmap, i)) TH_LOG("page %lu", i);
+	ASSERT_EQ(0, __kvmmig_log_stats(self->fd, &st));
+	EXPECT_EQ(1, st.ad_fallbacks);
+	vmm_destroy(&vm);
+}
+
+/*
+ * In A/D mode a harvest leaves folios clean, so NUMA balancing scans
+ * region pages: their PTEs become PROT_NONE and the next write takes a
+ * hinting fault (do_numa_page()), which restores the PTE's write bit.  The
+ * write must still be reported.
+ */
+TEST_F_TIMEOUT(ad, write_after_numa_hinting_fault_is_reported, 120)
+{
+	unsigned long pages[] = { 0, 1, 63, 64, 500, NR_PAGES - 1 };
+	long updated, hints;
+	int i, ret;
+
+	if (chaos_nr_nodes() < 2)
+		SKIP(return, "one NUMA node: the bed boots two");
+	memset(self->mem, 1, SIZE);
+	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
+	for (i = 0; i < 6; i++)
+		self->mem[pages[i] * PAGE] = 2;
+	ASSERT_EQ(6, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+
+	ret = numa_balancing_fast(true);
+	if (ret == -ENOENT)
+		SKIP(return, "no CONFIG_NUMA_BALANCING");
+	ASSERT_EQ(0, ret);
+	updated = numa_scan_wait(NR_PAGES);
+	hints = vmstat("numa_hint_faults");
+	for (i = 0; i < 6; i++)
+		self->mem[pages[i] * PAGE] = 3;
+	hints = vmstat("numa_hint_faults") - hints;
+	ASSERT_EQ(0, numa_balancing_fast(false));
+	TH_LOG("NUMA balancing updated %ld PTEs; the writes took %ld hinting faults",
+	       updated, hints);
+	ASSERT_LE((long)NR_PAGES, updated);
+	ASSERT_LT(0, hints);
+	ASSERT_EQ(6, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap));
+	ASSERT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, 6));
 }
 
 TEST_HARNESS_MAIN

@@ -308,6 +308,11 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 		reason = __vmm_vcpu_run(vcpu);
 		if (reason == -EINTR || reason == KVM_EXIT_INTR)
 			continue;
+		if (reason == -EFAULT && vcpu->retry_efault) {
+			vcpu->efaults++;
+			usleep(100);
+			continue;
+		}
 		if (reason < 0)
 			vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id,
 				strerror(-reason));
@@ -353,6 +358,11 @@ static void *vcpu_thread_kickable(void *arg)
 		reason = __vmm_vcpu_run(vcpu);
 		if (reason == -EINTR || reason == KVM_EXIT_INTR)
 			continue;
+		if (reason == -EFAULT && vcpu->retry_efault) {
+			vcpu->efaults++;
+			usleep(100);
+			continue;
+		}
 		if (reason < 0)
 			vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id,
 				strerror(-reason));

@@ -45,6 +45,12 @@ struct vmm_vcpu {
 	volatile unsigned long passes;	/* VMM_PORT_DONE exits seen */
 	volatile int last_exit;		/* why the thread returned */
 	bool kickable;			/* started by vmm_vcpu_resume() */
+	/*
+	 * Retry KVM_RUN on EFAULT (guest RAM mapped read-only or not at all
+	 * for a moment, as a test's chaos thread does) instead of dying.
+	 */
+	bool retry_efault;
+	volatile unsigned long efaults;	/* retried */
 };
 
 struct vmm_vm {
