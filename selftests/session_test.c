@@ -1004,6 +1004,59 @@ TEST_F(session, a_vmm_stalled_in_get_blob_delays_no_socket_close)
 	close(fd);
 }
 
+struct looker {
+	struct nlk k;
+	__u32 id;
+	int sfd;
+};
+
+/* SESSION_GET do and dump, and GET_INFO: each takes the session's lock. */
+static int look_at_the_session(void *arg)
+{
+	struct looker *l = arg;
+	struct nl_msg *msg;
+	int ret;
+
+	ret = __nlk_session_cmd(&l->k, KVMMIG_CMD_SESSION_GET, l->id, NULL);
+	if (ret)
+		return ret;
+	msg = nlk_msg(&l->k, KVMMIG_CMD_SESSION_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	ret = __nlk_request(&l->k, msg, NULL, NULL, NULL);
+	if (ret)
+		return ret;
+	ret = kvmmig_session_state(l->sfd);
+	return ret == KVMMIG_SESSION_ARRIVED ? 0 : -EPROTO;
+}
+
+TEST_F(session, a_vmm_stalled_in_get_blob_holds_no_lock)
+{
+	struct bystander b = { .fn = look_at_the_session };
+	struct looker l;
+	struct stall st;
+	int fd = create_arrived(self);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, __nlk_open(&l.k));
+	l.id = self->args.id;
+	l.sfd = fd;
+	b.arg = &l;
+	ASSERT_EQ(0, stall_start(&st, fd)) {
+		stall_free(&st);
+		close(fd);
+	}
+	EXPECT_EQ(0, bystander_call(&b))
+		TH_LOG("SESSION_GET or GET_INFO waited for the VMM's fault");
+	stall_end(&st);
+	bystander_join(&b);
+	EXPECT_EQ(3, st.ret);
+	EXPECT_EQ(0, memcmp(st.buf, "xyz", 3));
+	stall_free(&st);
+	nlk_close(&l.k);
+	close(fd);
+}
+
 /* poll() */
 
 TEST_F(session, poll_reports_each_state_change_until_read)
