@@ -455,9 +455,10 @@ struct kvmmig_session_blob {
 
 /*
  * Generic netlink family "kvmmig" (Documentation/netlink/specs/kvmmig.yaml
- * is its specification; this header must agree with it).  Commands that
- * change state need CAP_NET_ADMIN (GENL_ADMIN_PERM); attributes are
- * validated strictly, unknown ones rejected.
+ * is its specification; this header must agree with it).  Every command
+ * (GENL_ADMIN_PERM) and joining the "events" group need CAP_NET_ADMIN,
+ * EPERM without: dumps and events describe every VM on the host.
+ * Attributes are validated strictly, unknown ones rejected.
  */
 #define KVMMIG_GENL_NAME		"kvmmig"
 #define KVMMIG_GENL_VERSION		1
@@ -465,8 +466,8 @@ struct kvmmig_session_blob {
 
 enum kvmmig_cmd {
 	KVMMIG_CMD_UNSPEC,
-	KVMMIG_CMD_REGION_GET,		/* dump: every region */
-	KVMMIG_CMD_SESSION_GET,		/* do (SESSION_ID or NAME) or dump */
+	KVMMIG_CMD_REGION_GET,		/* admin dump: every region */
+	KVMMIG_CMD_SESSION_GET,		/* admin: do (SESSION_ID or NAME), dump */
 	KVMMIG_CMD_SESSION_PAUSE,	/* admin: RUNNING -> PAUSING */
 	KVMMIG_CMD_SESSION_RESUME,	/* admin: PAUSING/PAUSED -> RUNNING */
 	KVMMIG_CMD_SESSION_HANDOVER,	/* admin: PAUSED -> DONE */
