@@ -5,8 +5,11 @@
  * This file only orders initialisation and teardown of the other parts.
  */
 
+#include <linux/build_bug.h>
 #include <linux/init.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/kvmmig.h>
 
 #include "debugfs.h"
 #include "device.h"
@@ -16,6 +19,9 @@
 static int __init kvmmig_init(void)
 {
 	int ret;
+
+	/* The ABI counts pages, offsets and bitmap bits in 4 KiB units. */
+	BUILD_BUG_ON(PAGE_SIZE != KVMMIG_PAGE_SIZE);
 
 	ret = kvmmig_region_init();
 	if (ret)

@@ -7,9 +7,11 @@
  *
  * Every command has its own policy over the whole attribute space, so an
  * attribute a command does not take is rejected like an unknown one.
- * Commands that change state, and BLOB_GET (a VM's state is private), need
- * CAP_NET_ADMIN.  The family lives in the initial network namespace only:
- * sessions and regions are not per namespace.
+ * Every command, and joining the events group, needs CAP_NET_ADMIN: the
+ * dumps and events name every VM's regions and owners and count its write
+ * faults, a side channel on what the guest does.  The family lives in the
+ * initial network namespace only: sessions and regions are not per
+ * namespace.
  */
 
 #include <linux/netlink.h>
@@ -566,12 +568,14 @@ static int kvmmig_nl_blob_dumpit(struct sk_buff *skb,
 static const struct genl_ops kvmmig_nl_ops[] = {
 	{
 		.cmd	 = KVMMIG_CMD_REGION_GET,
+		.flags	 = GENL_ADMIN_PERM,
 		.dumpit	 = kvmmig_nl_region_dumpit,
 		.policy	 = kvmmig_nl_none_policy,
 		.maxattr = KVMMIG_A_MAX,
 	},
 	{
 		.cmd	 = KVMMIG_CMD_SESSION_GET,
+		.flags	 = GENL_ADMIN_PERM,
 		.doit	 = kvmmig_nl_session_get_doit,
 		.dumpit	 = kvmmig_nl_session_dumpit,
 		.policy	 = kvmmig_nl_get_policy,
@@ -637,7 +641,10 @@ static const struct genl_ops kvmmig_nl_ops[] = {
 };
 
 static const struct genl_multicast_group kvmmig_nl_mcgrps[] = {
-	{ .name = KVMMIG_GENL_MCGRP_EVENTS },
+	{
+		.name	= KVMMIG_GENL_MCGRP_EVENTS,
+		.flags	= KVMMIG_GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family kvmmig_genl_family __ro_after_init = {

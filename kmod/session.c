@@ -10,7 +10,9 @@
  * order the states changed.  Nothing here sleeps under a spinlock.
  */
 
+#include <linux/atomic.h>
 #include <linux/file.h>
+#include <linux/hash.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
@@ -26,6 +28,40 @@
 static DEFINE_MUTEX(kvmmig_sessions_lock);
 static DEFINE_XARRAY_ALLOC1(kvmmig_sessions);	/* id -> session */
 static u32 kvmmig_next_session_id;
+
+/*
+ * How many sessions have a controller whose netlink portid hashes to each
+ * bucket.  The release hook runs for every generic netlink socket closed
+ * on the host: for one that controls no session it reads one counter and
+ * takes no lock, so an unrelated process never waits for a session.
+ */
+#define KVMMIG_CTL_HASH_BITS	6
+static atomic_t kvmmig_ctl_count[1 << KVMMIG_CTL_HASH_BITS];
+
+static atomic_t *kvmmig_ctl_bucket(u32 portid)
+{
+	return &kvmmig_ctl_count[hash_32(portid, KVMMIG_CTL_HASH_BITS)];
+}
+
+static void kvmmig_session_clear_controller(struct kvmmig_session *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (!s->has_controller)
+		return;
+	s->has_controller = false;
+	atomic_dec(kvmmig_ctl_bucket(s->ctl_portid));
+}
+
+static void kvmmig_session_set_controller(struct kvmmig_session *s,
+					  struct net *net, u32 portid)
+{
+	lockdep_assert_held(&s->lock);
+	kvmmig_session_clear_controller(s);
+	atomic_inc(kvmmig_ctl_bucket(portid));
+	s->has_controller = true;
+	s->ctl_net = net;
+	s->ctl_portid = portid;
+}
 
 /* States a migd is in the middle of: they keep blobs and a controller. */
 #define KVMMIG_SESSION_MIGRATING	(BIT(KVMMIG_SESSION_PAUSING) |	\
@@ -180,7 +216,7 @@ static void kvmmig_session_set_state(struct kvmmig_session *s, u32 state,
 	s->state = state;
 	if (!(BIT(state) & KVMMIG_SESSION_MIGRATING)) {
 		kvmmig_session_drop_blobs(s);
-		s->has_controller = false;
+		kvmmig_session_clear_controller(s);
 	}
 	WRITE_ONCE(s->seq, s->seq + 1);
 	wake_up_interruptible_poll(&s->wq, EPOLLIN | EPOLLRDNORM);
@@ -315,9 +351,7 @@ static int kvmmig_session_take(struct kvmmig_session *s, u32 from, u32 to,
 		ret = -EBUSY;
 	} else {
 		kvmmig_session_set_state(s, to, KVMMIG_REASON_REQUEST);
-		s->has_controller = true;
-		s->ctl_net = net;
-		s->ctl_portid = portid;
+		kvmmig_session_set_controller(s, net, portid);
 	}
 	mutex_unlock(&s->lock);
 	return ret;
@@ -386,12 +420,20 @@ int kvmmig_session_abort(struct kvmmig_session *s)
 /*
  * A netlink socket was released.  If it controlled a session, a paused
  * source runs again and a destination being filled is abandoned: a dead
- * migd must not leave a VM stopped or half received.
+ * migd must not leave a VM stopped or half received.  A socket that
+ * controls nothing (the counter of its bucket is zero) costs one read.
  */
 void kvmmig_session_controller_gone(struct net *net, u32 portid)
 {
 	struct kvmmig_session *s;
 	unsigned long idx;
+
+	/*
+	 * A socket becomes a controller in its own sendmsg(), which returned
+	 * before its release began: the increment is visible here.
+	 */
+	if (!atomic_read(kvmmig_ctl_bucket(portid)))
+		return;
 
 	mutex_lock(&kvmmig_sessions_lock);
 	xa_for_each(&kvmmig_sessions, idx, s) {

@@ -168,35 +168,31 @@ err_free:
 	return ret;
 }
 
-struct kvmmig_get_blob_ctx {
-	struct kvmmig_session_blob *args;
-	void __user *argp;
-};
-
-/* Runs under the session's lock: the blob cannot go away meanwhile. */
-static int kvmmig_session_copy_blob(const struct kvmmig_blob *blob, void *arg)
+/*
+ * Runs under the session's lock: copy the blob out so that the copy to user
+ * space, which may fault and wait for as long as the VMM lets it, holds no
+ * lock.
+ */
+static int kvmmig_session_dup_blob(const struct kvmmig_blob *blob, void *arg)
 {
-	struct kvmmig_get_blob_ctx *ctx = arg;
-	struct kvmmig_session_blob *args = ctx->args;
-	u32 room = args->size;
+	struct kvmmig_blob **copy = arg;
 
-	args->kind = blob->kind;
-	args->instance = blob->instance;
-	args->size = blob->size;
-	memcpy(args->name, blob->name, sizeof(args->name));
-	if (room >= blob->size &&
-	    copy_to_user(u64_to_user_ptr(args->data), blob->data, blob->size))
-		return -EFAULT;
-	if (copy_to_user(ctx->argp, args, sizeof(*args)))
-		return -EFAULT;
-	return room < blob->size ? -ENOSPC : 0;
+	*copy = kvmmig_blob_alloc(blob->size);
+	if (!*copy)
+		return -ENOMEM;
+	(*copy)->kind = blob->kind;
+	(*copy)->instance = blob->instance;
+	memcpy((*copy)->name, blob->name, sizeof((*copy)->name));
+	memcpy((*copy)->data, blob->data, blob->size);
+	return 0;
 }
 
 static long kvmmig_session_get_blob(struct kvmmig_session *s,
 				    void __user *argp)
 {
 	struct kvmmig_session_blob args;
-	struct kvmmig_get_blob_ctx ctx = { .args = &args, .argp = argp };
+	struct kvmmig_blob *blob;
+	u32 room;
 	int ret;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
@@ -205,8 +201,28 @@ static long kvmmig_session_get_blob(struct kvmmig_session *s,
 	if (ret)
 		return ret;
 	ret = kvmmig_session_blob_read(s, KVMMIG_SESSION_ARRIVED, args.index,
-				       kvmmig_session_copy_blob, &ctx);
-	return ret == -ENODATA ? -ENOENT : ret;
+				       kvmmig_session_dup_blob, &blob);
+	if (ret)
+		return ret == -ENODATA ? -ENOENT : ret;
+
+	room = args.size;
+	args.kind = blob->kind;
+	args.instance = blob->instance;
+	args.size = blob->size;
+	memcpy(args.name, blob->name, sizeof(args.name));
+	if (room >= blob->size &&
+	    copy_to_user(u64_to_user_ptr(args.data), blob->data, blob->size)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	if (copy_to_user(argp, &args, sizeof(args))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	ret = room < blob->size ? -ENOSPC : 0;
+out_free:
+	kvmmig_blob_free(blob);
+	return ret;
 }
 
 static long kvmmig_session_ioctl(struct file *file, unsigned int cmd,

@@ -2,13 +2,16 @@
 /*
  * Regions: creation and every malformed argument, mmap (shared only),
  * pread/pwrite, NUMA placement, limits, debugfs, lifetime and leaks, and
- * unloading the module while a region exists.
+ * unloading the module while a region exists or is being released.
  */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -384,6 +387,107 @@ TEST_F(region, module_unload_is_refused_while_a_region_exists)
 	munmap(mem, SIZE);
 	self->dev = __kvmmig_open();
 	ASSERT_LE(0, self->dev);
+}
+
+/* The module's reference count, as /sys/module/kvmmig/refcnt says. */
+static long module_refs(void)
+{
+	long refs = -1;
+	FILE *f = fopen("/sys/module/kvmmig/refcnt", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &refs) != 1)
+		refs = -1;
+	fclose(f);
+	return refs;
+}
+
+/*
+ * __fput() drops the module reference of a file's fops before it evicts
+ * the inode and puts the mount, which can be the filesystem's last and run
+ * its kill_sb.  So a region file must hold the module a second time, through
+ * its filesystem, until its __fput() is over.
+ */
+TEST_F(region, a_region_file_holds_the_module_through_its_filesystem)
+{
+	int fd = __kvmmig_create_region(self->dev, &self->args);
+	long before;
+
+	ASSERT_LE(0, fd);
+	close(self->dev);
+	self->dev = -1;
+	before = module_refs();
+	ASSERT_LE(0, before);
+	/* The fd's fops and the superblock under it. */
+	EXPECT_EQ(2, before);
+	EXPECT_EQ(-EAGAIN, __kvmmig_module_unload());
+	close(fd);
+	EXPECT_EQ(0, module_refs());
+	self->dev = __kvmmig_open();
+	ASSERT_LE(0, self->dev);
+}
+
+struct unmapper {
+	char *mem;
+	bool done;		/* munmap() returned: the file is released */
+};
+
+static void *unmap_region(void *arg)
+{
+	struct unmapper *u = arg;
+
+	munmap(u->mem, SIZE);
+	__atomic_store_n(&u->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * rmmod racing the release of the last region: it fails (EAGAIN) until
+ * the release is over, then succeeds, and the module loads again.  A
+ * module freed under a release still running is an Oops on the console.
+ */
+TEST_F(region, unload_racing_the_last_release_waits_for_it)
+{
+	struct unmapper u;
+	pthread_t thread;
+	int round, fd, ret;
+
+	if (!getenv("KVMMIG_KO"))
+		SKIP(return, "no KVMMIG_KO to load the module again from");
+	close(self->dev);
+	self->dev = -1;
+	for (round = 0; round < 20; round++) {
+		self->dev = __kvmmig_open();
+		ASSERT_LE(0, self->dev);
+		fd = __kvmmig_create_region(self->dev, &self->args);
+		ASSERT_LE(0, fd);
+		close(self->dev);
+		self->dev = -1;
+		u.mem = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     fd, 0);
+		ASSERT_NE(MAP_FAILED, u.mem);
+		memset(u.mem, round, SIZE);
+		close(fd);
+
+		/* The mapping is the last reference; drop it on a thread. */
+		u.done = false;
+		ASSERT_EQ(0, pthread_create(&thread, NULL, unmap_region, &u));
+		do {
+			ret = __kvmmig_module_unload();
+		} while (ret == -EAGAIN &&
+			 !__atomic_load_n(&u.done, __ATOMIC_ACQUIRE));
+		if (ret == -EAGAIN)	/* the release was over just now */
+			ret = __kvmmig_module_unload();
+		pthread_join(thread, NULL);
+		ASSERT_EQ(0, ret) TH_LOG("round %d: unload: %s", round,
+					 strerror(-ret));
+		ASSERT_FALSE(kvmmig_module_loaded());
+		ASSERT_EQ(0, __kvmmig_module_load());
+	}
+	self->dev = __kvmmig_open();
+	ASSERT_LE(0, self->dev);
+	EXPECT_EQ(0, pages_now());
 }
 
 /* Last in this fixture, so it runs after every test above. */

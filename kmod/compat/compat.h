@@ -11,6 +11,7 @@
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/splice.h>
+#include <net/genetlink.h>
 
 /*
  * __filemap_get_folio() returns ERR_PTR(-ENOENT) for a missing folio since
@@ -91,6 +92,18 @@ static inline void kvmmig_lru_add_drain(void)
 #define kvmmig_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->info.attrs)
 #else
 #define kvmmig_genl_dump_attrs(cb)	(genl_dumpit_info(cb)->attrs)
+#endif
+
+/*
+ * Joining a genetlink multicast group can require CAP_NET_ADMIN since 6.7,
+ * and the 6.1 stable series has it backported (Debian 6.1.0-57 has).  No
+ * kernel we build for lacks it, and without it any user could listen to
+ * the events: refuse to build rather than leak.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define KVMMIG_GENL_MCAST_CAP_NET_ADMIN	GENL_MCAST_CAP_NET_ADMIN
+#else
+#error "kvmmig needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a 6.1 stable kernel that backports it)"
 #endif
 
 #endif /* _KVMMIG_COMPAT_H */

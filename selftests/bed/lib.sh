@@ -37,7 +37,8 @@ bed_prepare() {
 }
 
 # bed_build KVER: build kvmmig.ko against KVER's headers in $CACHE/build/KVER
-# (its own directory, so kernels never share objects) and the initramfs
+# (its own directory, so kernels never share objects), warnings as errors
+# (KVMMIG_WERROR=1, which kmod/Kbuild leaves off by default), and the initramfs
 # $CACHE/build/KVER/initrd.cpio.  On a build failure print the build log
 # and return 1.
 bed_build() {
@@ -48,7 +49,8 @@ bed_build() {
 	rm -rf "$build"
 	mkdir -p "$build"
 	cp -r "$TOP_DIR/Kbuild" "$TOP_DIR/VERSION" "$TOP_DIR/kmod" "$TOP_DIR/uapi" "$build/"
-	if ! make -s -C "$hdrs" M="$build" modules > "$build/build.log" 2>&1; then
+	if ! make -s -C "$hdrs" M="$build" KVMMIG_WERROR=1 modules \
+		> "$build/build.log" 2>&1; then
 		cat "$build/build.log" >&2
 		return 1
 	fi

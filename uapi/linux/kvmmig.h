@@ -308,10 +308,14 @@ struct kvmmig_dirty_log_stats {
  * struct kvmmig_create_session - argument of KVMMIG_CREATE_SESSION
  * @flags: in, KVMMIG_SESSION_F_*
  * @nr_regions: in, 1 to KVMMIG_SESSION_MAX_REGIONS
- * @region_fds: in, user address of @nr_regions __s32 region fds, each a
- *	different region created by this process; regions have unique names
- * @name: in, NUL-terminated, non-empty, unique among live sessions; bytes
- *	after the NUL must be zero
+ * @region_fds: in, user address of @nr_regions __s32 fds, each a region's
+ *	own fd (from KVMMIG_CREATE_REGION, or a dup of one; not an fd from
+ *	KVMMIG_OPEN_SESSION_REGION), each region at most once and in no
+ *	other live session.  Who created a region and its name are not
+ *	checked: any process may put any region fd it holds into a session.
+ * @name: in, 1 to 31 ASCII letters, digits and '_', and '-' and '.' except
+ *	as the first byte; NUL-terminated, zero after the NUL; no other live
+ *	session may have it
  * @id: out, the session's id in netlink messages
  * @pad: in, must be zero
  * @reserved: in, must be zero
@@ -328,11 +332,15 @@ struct kvmmig_create_session {
 
 /*
  * KVMMIG_CREATE_SESSION - create a migration session over regions.
- * Issued on /dev/kvmmig; returns a new session fd (close-on-exec).  Errors:
- * EFAULT, EINVAL (nr_regions, a region fd that is not a region or repeats
- * one, name, pad, reserved), EBADF (a closed fd), EOPNOTSUPP (unknown
- * flags), EEXIST (name in use), EBUSY (a region is already in a session),
- * ENOMEM.
+ * Issued on /dev/kvmmig (whoever may open it; no capability is checked);
+ * returns a new session fd (close-on-exec) and the creating thread group
+ * becomes the session's owner.  Checked in this order: EFAULT (the
+ * argument), EOPNOTSUPP (unknown flags), EINVAL (pad, reserved,
+ * nr_regions, name), EFAULT (the fd array), then fd by fd EBADF (not
+ * open), EINVAL (not a region's own fd, or a region already given), EBUSY
+ * (the region is in another live session); then EEXIST (a live session
+ * has the name), EFAULT (@id cannot be written back), EMFILE.  ENOMEM may
+ * come at any step after the first.
  */
 #define KVMMIG_CREATE_SESSION	_IOWR(KVMMIG_IOCTL_TYPE, 0x02, struct kvmmig_create_session)
 
@@ -463,9 +471,10 @@ struct kvmmig_session_blob {
 
 /*
  * Generic netlink family "kvmmig" (Documentation/netlink/specs/kvmmig.yaml
- * is its specification; this header must agree with it).  Commands that
- * change state need CAP_NET_ADMIN (GENL_ADMIN_PERM); attributes are
- * validated strictly, unknown ones rejected.
+ * is its specification; this header must agree with it).  Every command
+ * (GENL_ADMIN_PERM) and joining the "events" group need CAP_NET_ADMIN,
+ * EPERM without: dumps and events describe every VM on the host.
+ * Attributes are validated strictly, unknown ones rejected.
  */
 #define KVMMIG_GENL_NAME		"kvmmig"
 #define KVMMIG_GENL_VERSION		1
@@ -473,8 +482,8 @@ struct kvmmig_session_blob {
 
 enum kvmmig_cmd {
 	KVMMIG_CMD_UNSPEC,
-	KVMMIG_CMD_REGION_GET,		/* dump: every region */
-	KVMMIG_CMD_SESSION_GET,		/* do (SESSION_ID or NAME) or dump */
+	KVMMIG_CMD_REGION_GET,		/* admin dump: every region */
+	KVMMIG_CMD_SESSION_GET,		/* admin: do (SESSION_ID or NAME), dump */
 	KVMMIG_CMD_SESSION_PAUSE,	/* admin: RUNNING -> PAUSING */
 	KVMMIG_CMD_SESSION_RESUME,	/* admin: PAUSING/PAUSED -> RUNNING */
 	KVMMIG_CMD_SESSION_HANDOVER,	/* admin: PAUSED -> DONE */
