@@ -4,15 +4,14 @@
  *
  * A write fault sets the page's bit (region.c).  A harvest takes bitmap
  * words with xchg(), copies them to user space, then re-arms exactly the
- * reported pages: it walks the taken bits only, groups nearby dirty pages
- * into runs of bounded span, waits out any write fault still in flight on
- * a run (by looking at folio lock bits, without taking locks), and
- * write-protects the run in every mapping through the file's reverse map
- * with one MMU-notifier invalidation (KVM zaps its NPT/EPT entries for the
- * run) and one TLB flush.  The next write faults again.  The cost follows
- * the dirty pages and how they cluster, not the region size; no lock is
- * held from one run to the next.  See Documentation/performance.rst for
- * where the time goes and why the runs are shaped this way.
+ * reported pages (rearm.c): it walks the taken bits only, groups nearby
+ * dirty pages into runs of bounded span, and arms each run with one
+ * MMU-notifier invalidation (KVM zaps its NPT/EPT entries for the run)
+ * and one TLB flush per mapping.  The next write faults again.  The cost
+ * follows the dirty pages and how they cluster, not the region size; no
+ * lock is held from one run to the next.  See
+ * Documentation/dirty-logging.rst for why the re-arm is exact and
+ * Documentation/performance.rst for where the time goes.
  */
 
 #include <linux/bitmap.h>
@@ -20,11 +19,9 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
-#include <linux/rmap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 #include <linux/kvmmig.h>
 
 #include "compat.h"

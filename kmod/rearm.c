@@ -2,32 +2,33 @@
 /*
  * Re-arming: make pages of a region fault on their next write again.
  *
- * A page is armed when every PTE that maps it is read-only *and clean*, no
- * secondary MMU (KVM) maps it writable, and nothing else holds a reference
- * through which it could be written.  Each condition closes a way a write
- * could land without ->page_mkwrite:
+ * A page is armed when no PTE maps it writable or dirty, no secondary MMU
+ * (KVM) maps it writable, and nothing else holds a reference through which
+ * it could be written.  Each condition closes a way a write could land
+ * without ->page_mkwrite:
  *
  *  - mm treats a dirty read-only PTE in a shared mapping with write-notify
  *    as "the filesystem already knows" (can_change_pte_writable()):
  *    mprotect() back to writable, and on 6.12 a NUMA hinting fault, make
- *    it writable without a fault.  So a run is cleaned as well as
- *    write-protected.
- *  - A folio under migration sits behind a migration entry that the
- *    page-table walk skips and remove_migration_pte() restores with its
- *    old permissions.  So each dirty folio of a run is locked (migration
- *    holds the lock throughout) and referenced (migration cannot freeze
- *    it) while the run is walked.  The lock also waits out a write fault
- *    in flight, which sets the bit and makes the PTE writable under it.
+ *    it writable without a fault.  So a run is unmapped, or its PTEs are
+ *    write-protected and cleaned in one step; never write-protected, then
+ *    cleaned in a second walk that an mprotect() can slip between.
+ *  - A folio under migration sits behind a migration entry that
+ *    remove_migration_pte() restores with its old permissions.  Unmapping
+ *    removes the entry too, and each dirty folio of a run is locked
+ *    (migration holds the lock throughout) and referenced (migration
+ *    cannot freeze it) while the run is armed.  The lock also waits out a
+ *    write fault in flight, which sets the bit and makes the PTE writable
+ *    under it.
  *  - A get_user_pages() writer (process_vm_writev(), O_DIRECT, ptrace, a
  *    DMA pin, KVM's kernel mappings of guest pages) may store after the
  *    harvest that reported the page.  A folio with references beyond the
  *    page cache's and its mappings' keeps its bit, so every harvest reports
  *    it until they are gone.
  *
- * The folios of a run are taken with trylock under RCU; the run is then
- * write-protected and cleaned in every mapping with one MMU-notifier
- * invalidation and TLB flush per walk.  A folio that is busy (a fault or a
- * migration holds it) is armed alone afterwards, once its lock is free.
+ * The folios of a run are taken with trylock under RCU; a folio that is
+ * busy (a fault or a migration holds it) is armed alone afterwards, once
+ * its lock is free.
  *
  * A folio waiting in a CPU's LRU batch carries the batch's reference too.
  * New folios leave their batch at once (region.c); for one that looks
@@ -62,9 +63,7 @@ int kvmmig_rearm_init(struct kvmmig_rearm *ra, struct kvmmig_region *region,
 	ra->span = span;
 	ra->locked = kvmalloc_array(max, sizeof(*ra->locked), GFP_KERNEL);
 	ra->busy_index = kvmalloc_array(max, sizeof(pgoff_t), GFP_KERNEL);
-	ra->record = kvmalloc_array(BITS_TO_LONGS(span), sizeof(long),
-				    GFP_KERNEL);
-	if (!ra->locked || !ra->busy_index || !ra->record) {
+	if (!ra->locked || !ra->busy_index) {
 		kvmmig_rearm_destroy(ra);
 		return -ENOMEM;
 	}
@@ -75,7 +74,6 @@ void kvmmig_rearm_destroy(struct kvmmig_rearm *ra)
 {
 	kvfree(ra->locked);
 	kvfree(ra->busy_index);
-	kvfree(ra->record);
 }
 
 static DEFINE_PER_CPU(struct work_struct, kvmmig_drain_work);
@@ -257,34 +255,15 @@ static void kvmmig_unlock_run(struct kvmmig_rearm *ra)
 		kvmmig_rearm_one(region, ra->busy_index[i]);
 }
 
-#ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
-/* Write-protect, then clean: a write between the two faults and is logged. */
-static void kvmmig_wrprotect_clean(struct kvmmig_rearm *ra, pgoff_t first,
-				   pgoff_t nr)
-{
-	struct address_space *mapping = ra->region->mapping;
-	pgoff_t start = 0, end = 0;
-
-	wp_shared_mapping_range(mapping, first, nr);
-	clean_record_shared_mapping_range(mapping, first, nr, first,
-					  ra->record, &start, &end);
-}
-#else
-/* Without the range helpers every folio is armed alone. */
-static void kvmmig_wrprotect_clean(struct kvmmig_rearm *ra, pgoff_t first,
-				   pgoff_t nr)
-{
-	unsigned int i;
-
-	for (i = 0; i < ra->nr_locked; i++)
-		folio_mkclean(ra->locked[i]);
-}
-#endif
-
 /*
- * The range helpers walk twice (write-protect, then clean), each walk one
- * invalidation and one flush; folio_mkclean() does both in one walk of one
- * folio's mappings.  So a run of one or two folios is armed folio by folio.
+ * Arm a run of more than KVMMIG_REARM_ALONE folios by unmapping it from
+ * every mapping: one walk, one invalidation (KVM zaps its entries) and one
+ * flush per mapping, and nothing left that mm could make writable again
+ * (a migration entry included).  Write-protecting and then cleaning takes
+ * two walks, and mprotect() can upgrade a dirty PTE between them.  The
+ * price: the run's pages, dirty or not, take a minor fault on their next
+ * access.  Runs of one or two folios are armed with folio_mkclean(), which
+ * write-protects and cleans each PTE in one step.
  */
 #define KVMMIG_REARM_ALONE	2
 
@@ -295,7 +274,8 @@ void kvmmig_rearm_run(struct kvmmig_rearm *ra, const unsigned long *words,
 
 	kvmmig_lock_run(ra, words, base, first, last);
 	if (ra->nr_locked > KVMMIG_REARM_ALONE)
-		kvmmig_wrprotect_clean(ra, first, last - first + 1);
+		unmap_mapping_pages(ra->region->mapping, first,
+				    last - first + 1, false);
 	else
 		for (i = 0; i < ra->nr_locked; i++)
 			folio_mkclean(ra->locked[i]);
@@ -316,7 +296,7 @@ int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
 	for (i = first; i < first + nr; i += n) {
 		n = min_t(pgoff_t, span, first + nr - i);
 		kvmmig_lock_run(&ra, NULL, 0, i, i + n - 1);
-		kvmmig_wrprotect_clean(&ra, i, n);
+		unmap_mapping_pages(region->mapping, i, n, false);
 		kvmmig_unlock_run(&ra);
 		cond_resched();
 	}

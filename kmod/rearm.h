@@ -10,15 +10,11 @@ struct kvmmig_region;
 /* Dirty pages re-armed together at most (one invalidation per walk). */
 #define KVMMIG_REARM_MAX_PAGES		4096
 
-/*
- * Scratch space of one harvest's re-arm: the folios of the current run,
- * and the record clean_record_shared_mapping_range() insists on writing.
- */
+/* Scratch space of one harvest's re-arm: the folios of the current run. */
 struct kvmmig_rearm {
 	struct kvmmig_region *region;
 	struct folio **locked;
 	pgoff_t *busy_index;
-	unsigned long *record;
 	unsigned long span;
 	unsigned int nr_locked;
 	unsigned int nr_busy;
@@ -41,9 +37,8 @@ void kvmmig_rearm_run(struct kvmmig_rearm *ra, const unsigned long *words,
 		      unsigned long base, pgoff_t first, pgoff_t last);
 
 /*
- * Arm every page of [@first, @first + @nr) and set in the region's bitmap
- * those whose PTEs were dirty: for a log that stops trusting PTE dirty
- * bits (A/D mode ending).  Returns -ENOMEM or 0.
+ * Arm every page of [@first, @first + @nr): for a log that stops trusting
+ * PTE dirty bits (A/D mode ending).  Returns -ENOMEM or 0.
  */
 int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
 		       pgoff_t nr);

@@ -56,6 +56,7 @@ FIXTURE_SETUP(ad)
 
 FIXTURE_TEARDOWN(ad)
 {
+	numa_balancing_fast(false);
 	if (self->mem && self->mem != MAP_FAILED)
 		munmap(self->mem, SIZE);
 	close(self->fd);

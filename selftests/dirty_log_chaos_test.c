@@ -117,6 +117,7 @@ FIXTURE_SETUP(chaos)
 
 FIXTURE_TEARDOWN(chaos)
 {
+	numa_balancing_fast(false);
 	munmap(self->mem, SIZE);
 	free(self->shadow);
 	close(self->fd);

@@ -102,6 +102,8 @@ static int move_some(struct chaos *c)
 	for (i = 0; i < MOVE_BATCH; i++) {
 		pages[i] = c->addr + (rand_r(&c->seed) % (c->len / PAGE)) * PAGE;
 		nodes[i] = node;
+		/* move_pages() moves mapped pages: map it (read-only if armed). */
+		(void)*(volatile char *)pages[i];
 	}
 	/* Pages that cannot move now (busy, not present) are no failure. */
 	if (syscall(SYS_move_pages, 0, MOVE_BATCH, pages, nodes, status,
@@ -304,6 +306,7 @@ static const struct {
 };
 
 static char numab_saved[ARRAY_LEN(numab_knobs)][32];
+static bool numab_fast;
 
 int numa_balancing_fast(bool on)
 {
@@ -312,6 +315,10 @@ int numa_balancing_fast(bool on)
 
 	if (access(numab_knobs[0].path, F_OK))
 		return -ENOENT;
+	/* Off is idempotent: teardowns call it whatever the test did. */
+	if (on == numab_fast)
+		return 0;
+	numab_fast = on;
 	for (i = 0; i < ARRAY_LEN(numab_knobs); i++) {
 		if (on) {
 			ret = read_file(numab_knobs[i].path, numab_saved[i],

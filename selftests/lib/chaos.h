@@ -65,7 +65,8 @@ void chaos_install_segv_waiter(struct chaos *chaos);
 int chaos_nr_nodes(void);
 
 /*
- * NUMA balancing with the shortest scan periods, or back to what it was;
+ * NUMA balancing with the shortest scan periods, or back to what it was
+ * (a no-op unless this process turned it on: call it from teardowns);
  * 0, -ENOENT without CONFIG_NUMA_BALANCING, or -errno.
  */
 int numa_balancing_fast(bool on);
