@@ -30,9 +30,20 @@ struct kvmmig_region {
 	bool own_fd;		/* opened by migd (a session's), closed with it */
 	bool tracking;
 	uint64_t *slice;
+	/*
+	 * Destination: what each page may hold.  @written: data this
+	 * migration stored.  @unchecked: whatever the region held before
+	 * the migration, not looked at yet.  A page in neither is zero.
+	 */
+	uint64_t *written;
+	uint64_t *unchecked;
+	uint8_t *scratch;	/* ZERO_CHUNK bytes: zeros, or pages read back */
 };
 
-/* Zero pages are written from this, many pages per pwrite. */
+/*
+ * Zero pages are written from, and pages are read back into, a buffer of
+ * this size, many pages per call.
+ */
 #define ZERO_CHUNK	(64u << 10)
 
 bool migd_kvmmig_is_region(int fd)
@@ -115,26 +126,52 @@ static int read_pages(struct migd_region *r, uint64_t first, uint64_t n, void *b
 	return 0;
 }
 
+/*
+ * A region page never touched reads as zeros and takes no memory, so a
+ * zero page that arrives is stored only where the region may hold
+ * something else: data this migration wrote there, or what the VMM left
+ * in the region before the migration (checked by reading it back, which
+ * allocates nothing).  A mostly empty guest then allocates only its
+ * non-zero pages here.
+ */
 static int prepare(struct migd_region *r, uint64_t npages)
 {
+	struct kvmmig_region *k = r->priv;
+	size_t words = (npages + 63) / 64;
+
 	/* The VMM made the region; it must be the source's size. */
 	if (npages != r->npages)
 		return -EMSGSIZE;
+	k->written = calloc(words, 8);
+	k->unchecked = malloc(words * 8);
+	k->scratch = calloc(1, ZERO_CHUNK);
+	if (!k->written || !k->unchecked || !k->scratch)
+		return -ENOMEM;
+	memset(k->unchecked, 0xff, words * 8);
 	return 0;
 }
 
-static int write_pages(struct migd_region *r, uint64_t first, uint64_t n,
-		       const void *buf)
+static bool test_bit(const uint64_t *map, uint64_t i)
 {
-	static const char zero[ZERO_CHUNK];
-	struct kvmmig_region *k = r->priv;
-	off_t off = first * r->page_size;
-	size_t len = n * r->page_size;
+	return map[i / 64] & (1ull << (i % 64));
+}
+
+static void set_bits(uint64_t *map, uint64_t first, uint64_t n, bool on)
+{
+	for (uint64_t i = first; i < first + n; i++) {
+		if (on)
+			map[i / 64] |= 1ull << (i % 64);
+		else
+			map[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+static int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
 	const char *p = buf;
 
 	while (len) {
-		size_t chunk = buf || len < sizeof(zero) ? len : sizeof(zero);
-		ssize_t put = pwrite(k->fd, buf ? p : zero, chunk, off);
+		ssize_t put = pwrite(fd, p, len, off);
 
 		if (put < 0) {
 			if (errno == EINTR)
@@ -145,6 +182,108 @@ static int write_pages(struct migd_region *r, uint64_t first, uint64_t n,
 		len -= put;
 		off += put;
 	}
+	return 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)p;
+
+	for (size_t i = 0; i < len / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* Writes zeros over pages [first, first + n), ZERO_CHUNK at a time. */
+static int zero_pages(struct migd_region *r, uint64_t first, uint64_t n)
+{
+	struct kvmmig_region *k = r->priv;
+	uint64_t per = ZERO_CHUNK / r->page_size;
+
+	memset(k->scratch, 0, ZERO_CHUNK);
+	while (n) {
+		uint64_t c = n < per ? n : per;
+		int ret = pwrite_full(k->fd, k->scratch, c * r->page_size,
+				      (off_t)(first * r->page_size));
+
+		if (ret)
+			return ret;
+		first += c;
+		n -= c;
+	}
+	return 0;
+}
+
+/*
+ * Pages [first, first + n) still hold what the VMM left: read them back
+ * and write zeros over those that are not zero.
+ */
+static int check_pages(struct migd_region *r, uint64_t first, uint64_t n)
+{
+	struct kvmmig_region *k = r->priv;
+	uint64_t per = ZERO_CHUNK / r->page_size;
+
+	while (n) {
+		uint64_t c = n < per ? n : per;
+		int ret = read_pages(r, first, c, k->scratch);
+
+		if (ret)
+			return ret;
+		for (uint64_t i = 0; i < c; i++) {
+			if (all_zero(k->scratch + i * r->page_size, r->page_size))
+				continue;
+			ret = zero_pages(r, first + i, 1);
+			if (ret)
+				return ret;
+		}
+		first += c;
+		n -= c;
+	}
+	return 0;
+}
+
+/* Pages [first, first + n) arrived all zero. */
+static int write_zero(struct migd_region *r, uint64_t first, uint64_t n)
+{
+	struct kvmmig_region *k = r->priv;
+	uint64_t end = first + n;
+
+	while (first < end) {
+		bool w = test_bit(k->written, first);
+		bool u = !w && test_bit(k->unchecked, first);
+		uint64_t run = 1;
+		int ret = 0;
+
+		while (first + run < end && test_bit(k->written, first + run) == w &&
+		       (w || test_bit(k->unchecked, first + run) == u))
+			run++;
+		if (w)
+			ret = zero_pages(r, first, run);
+		else if (u)
+			ret = check_pages(r, first, run);
+		if (ret)
+			return ret;
+		set_bits(k->written, first, run, false);
+		set_bits(k->unchecked, first, run, false);
+		first += run;
+	}
+	return 0;
+}
+
+static int write_pages(struct migd_region *r, uint64_t first, uint64_t n,
+		       const void *buf)
+{
+	struct kvmmig_region *k = r->priv;
+	int ret;
+
+	if (!buf)
+		return write_zero(r, first, n);
+	ret = pwrite_full(k->fd, buf, n * r->page_size, (off_t)(first * r->page_size));
+	if (ret)
+		return ret;
+	set_bits(k->written, first, n, true);
+	set_bits(k->unchecked, first, n, false);
 	return 0;
 }
 
@@ -174,6 +313,9 @@ static void kvmmig_close(struct migd_region *r)
 	if (k->own_fd)
 		close(k->fd);
 	free(k->slice);
+	free(k->written);
+	free(k->unchecked);
+	free(k->scratch);
 	free(k);
 	r->priv = NULL;
 }

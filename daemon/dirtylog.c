@@ -154,17 +154,17 @@ int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms,
 	    want != MIGD_VM_PAUSE_REQ)
 		return want == MIGD_VM_PAUSED ? 0 : -EINVAL;
 	for (;;) {
-		int err;
+		int err = 0;
 
 		if (migd_dirtylog_state(log) == MIGD_VM_PAUSED)
 			return 0;
 		if (migd_cancelled)
 			err = -ECANCELED;
-		else if (check && (err = check(arg)))
-			;
-		else if (migd_now_ns() >= deadline)
+		else if (check)
+			err = check(arg);
+		if (!err && migd_now_ns() >= deadline)
 			err = -ETIMEDOUT;
-		else {
+		if (!err) {
 			sleep_us(200);
 			continue;
 		}

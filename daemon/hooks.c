@@ -42,9 +42,9 @@ static int run_cmd(const char *what, const char *cmd, int timeout_ms,
 		ret = 0;
 		if (cancellable && migd_cancelled)
 			ret = -ECANCELED;
-		else if (check && (ret = check(arg)))
-			;
-		else if (timeout_ms > 0 && migd_now_ns() >= deadline)
+		else if (check)
+			ret = check(arg);
+		if (!ret && timeout_ms > 0 && migd_now_ns() >= deadline)
 			ret = -ETIMEDOUT;
 		if (ret) {
 			kill(pid, SIGKILL);

@@ -26,7 +26,7 @@
 #include "transport.h"
 #include "verify.h"
 
-volatile sig_atomic_t migd_cancelled;
+_Atomic int migd_cancelled;
 
 static void usage(FILE *out)
 {
@@ -252,8 +252,7 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 		return 0;
 	}
 	if (!!c->peer + !!c->listen + !!c->output != 1) {
-		fprintf(stderr, "migd: give exactly one of --peer, --listen, --output and "
-			"--cancel\nTry \"migd --help\".\n");
+		fprintf(stderr, "migd: give exactly one of --peer, --listen, --output and --cancel\nTry \"migd --help\".\n");
 		return 2;
 	}
 	if ((c->hooks.on_resume || c->hooks.on_handover) && !c->hooks.on_pause) {
@@ -268,8 +267,8 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 		if (strchr(a, '=') || strchr(a, '/') || !strncmp(a, "fd:", 3))
 			continue;
 		if (c->nregions > 1) {
-			fprintf(stderr, "migd: \"%s\" is a session name (no '=', '/' or "
-				"\"fd:\"): give one SESSION, or REGIONs only\n", a);
+			fprintf(stderr, "migd: \"%s\" is a session name (no '=', '/' or \"fd:\"): give one SESSION, or REGIONs only\n",
+				a);
 			return 2;
 		}
 		c->session = a;
@@ -277,8 +276,8 @@ static int parse_args(int argc, char **argv, struct cmdline *c)
 	if (c->session) {
 		c->nregions = 0;
 		if (c->hooks.on_pause) {
-			fprintf(stderr, "migd: --on-pause is for REGIONs; session \"%s\" is "
-				"paused through kvmmig\n", c->session);
+			fprintf(stderr, "migd: --on-pause is for REGIONs; session \"%s\" is paused through kvmmig\n",
+				c->session);
 			return 2;
 		}
 		if (strlen(c->session) >= KVMMIG_SESSION_NAME_LEN) {
@@ -326,8 +325,8 @@ static int region_arg(struct migd_region *r, unsigned int i, char *arg)
 		}
 		for (const char *p = name; *p; p++) {
 			if (*p < 0x21 || *p > 0x7e) {
-				fprintf(stderr, "migd: region name \"%s\": printable ASCII "
-					"without spaces only\n", name);
+				fprintf(stderr, "migd: region name \"%s\": printable ASCII without spaces only\n",
+					name);
 				return -EINVAL;
 			}
 		}
@@ -368,8 +367,8 @@ static int open_region(struct cmdline *c, struct migd_region *r, bool source,
 		pr_err("%s: %s", r->path, ret == -ENOTTY || ret == -EBADF ?
 		       "not an open kvmmig region fd" : strerror(-ret));
 	else if (source && !vm->pause)
-		pr_warn("%s: nothing pauses the VM (no --on-pause), so the last "
-			"round cannot be final", r->path);
+		pr_warn("%s: nothing pauses the VM (no --on-pause), so the last round cannot be final",
+			r->path);
 	return ret;
 }
 

@@ -13,8 +13,11 @@
 /* The TCP port of --listen and --peer when none is given. */
 #define MIGD_DEFAULT_PORT	"7471"
 
-/* Set by the signal handler; long waits poll it and fail with -ECANCELED. */
-extern volatile sig_atomic_t migd_cancelled;
+/*
+ * Set by the signal handler; long waits poll it and fail with -ECANCELED.
+ * A lock-free atomic, which C11 allows a signal handler to write.
+ */
+extern _Atomic int migd_cancelled;
 
 static inline uint64_t migd_now_ns(void)
 {

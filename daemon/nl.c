@@ -242,8 +242,8 @@ int migd_nl_open(struct migd_nl *nl, bool events)
 	nl->events_group = f.group;
 	if (events) {
 		if (!f.group) {
-			snprintf(nl->error, sizeof(nl->error), "the kvmmig family has no "
-				 "\"%s\" group", KVMMIG_GENL_MCGRP_EVENTS);
+			snprintf(nl->error, sizeof(nl->error), "the kvmmig family has no \"%s\" group",
+				 KVMMIG_GENL_MCGRP_EVENTS);
 			ret = -ENOENT;
 			goto err;
 		}

@@ -106,8 +106,8 @@ int migd_pidfile_create(struct migd_pidfile *pf, const char *name, char *err, si
 			break;
 		pid = read_pid(pf->path);
 		if (pid > 0 && is_live_migd(pid)) {
-			snprintf(err, errlen, "session \"%s\" is being migrated by migd pid %d "
-				 "(%s)", name, pid, pf->path);
+			snprintf(err, errlen, "session \"%s\" is being migrated by migd pid %d (%s)",
+				 name, pid, pf->path);
 			pf->path[0] = 0;
 			return -EBUSY;
 		}
@@ -171,8 +171,8 @@ int migd_cancel_main(const char *name, int timeout_ms)
 	}
 	if (!is_live_migd(pid)) {
 		unlink(path);
-		pr_err("no migd is migrating session \"%s\" (removed the stale %s of "
-		       "pid %d)", name, path, pid);
+		pr_err("no migd is migrating session \"%s\" (removed the stale %s of pid %d)",
+		       name, path, pid);
 		return 1;
 	}
 	if (kill(pid, SIGINT)) {

@@ -68,11 +68,11 @@ static int read_fail(struct receiver *rc, int err)
 	if (err == -ECANCELED)
 		return fail(rc, err, "cancelled");
 	if (err == -ETIMEDOUT)
-		return fail(rc, err, "no data from the source for %d s: the source or "
-			    "the network is dead", rc->conn->timeout_ms / 1000);
+		return fail(rc, err, "no data from the source for %d s: the source or the network is dead",
+			    rc->conn->timeout_ms / 1000);
 	if (err == -ENODATA || err == -ECONNRESET)
-		return fail(rc, err, "the source went away before the end of the "
-			    "migration: %s", e->msg);
+		return fail(rc, err, "the source went away before the end of the migration: %s",
+			    e->msg);
 	return fail(rc, err, "rejected the stream: %s", e->msg);
 }
 
@@ -121,11 +121,11 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 			if (!strcmp(rc->regions[j].name, sr->name))
 				mine = &rc->regions[j];
 		if (!mine && rc->dest)
-			return fail(rc, -ENOENT, "the source's region \"%s\" is not in "
-				    "the session here", sr->name);
+			return fail(rc, -ENOENT, "the source's region \"%s\" is not in the session here",
+				    sr->name);
 		if (!mine)
-			return fail(rc, -ENOENT, "the source's region \"%s\" has no "
-				    "destination here (name one NAME=PATH)", sr->name);
+			return fail(rc, -ENOENT, "the source's region \"%s\" has no destination here (name one NAME=PATH)",
+				    sr->name);
 		/* A region not sized yet (a new file) takes the source's pages. */
 		if (!mine->npages)
 			mine->page_size = hdr->page_size;
@@ -135,8 +135,8 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 				    mine->page_size, hdr->page_size);
 		ret = mine->ops->prepare(mine, sr->npages);
 		if (ret == -EMSGSIZE)
-			return fail(rc, ret, "region \"%s\" (%s) has %" PRIu64 " bytes, the "
-				    "source's %" PRIu64, sr->name, mine->path,
+			return fail(rc, ret, "region \"%s\" (%s) has %" PRIu64 " bytes, the source's %" PRIu64,
+				    sr->name, mine->path,
 				    mine->npages * mine->page_size, sr->size);
 		if (ret)
 			return fail(rc, ret, "region \"%s\" (%s, %" PRIu64 " bytes): %s",
@@ -363,8 +363,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			break;
 		case KVMMIG_REC_DISCARD:
 		case KVMMIG_REC_POSTCOPY:
-			ret = fail(rc, -EOPNOTSUPP, "the source switched to post-copy, "
-				   "which this migd does not support yet");
+			ret = fail(rc, -EOPNOTSUPP, "the source switched to post-copy, which this migd does not support yet");
 			break;
 		case KVMMIG_REC_END:
 			round_end(rc);
@@ -413,8 +412,8 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 	}
 	ret = kvmmig_stream_write_end(rc->w);
 	if (ret)
-		pr_warn("the migration is complete here, but confirming it to the "
-			"source failed: %s", kvmmig_stream_writer_error(rc->w)->msg);
+		pr_warn("the migration is complete here, but confirming it to the source failed: %s",
+			kvmmig_stream_writer_error(rc->w)->msg);
 	migd_conn_shutdown_write(rc->conn);
 	return 0;
 }

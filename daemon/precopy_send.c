@@ -42,7 +42,9 @@ void migd_stream_hdr_init(struct kvmmig_stream_hdr *hdr, uint32_t page_size)
 	memset(hdr, 0, sizeof(*hdr));
 	hdr->version = KVMMIG_STREAM_VERSION;
 	hdr->page_size = page_size;
-	sscanf(MIGD_VERSION, "%u.%u.%u", &maj, &min, &pat);
+	/* A version that does not parse (a local build) leaves zeros. */
+	if (sscanf(MIGD_VERSION, "%u.%u.%u", &maj, &min, &pat) != 3)
+		maj = min = pat = 0;
 	hdr->sender_major = maj;
 	hdr->sender_minor = min;
 	hdr->sender_patch = pat;
@@ -81,12 +83,11 @@ static int stream_fail_msg(struct sender *s, int err, const char *what)
 	if (err == -ECANCELED)
 		return fail(s, err, "cancelled while %s", what);
 	if (err == -EPIPE || err == -ECONNRESET)
-		return fail(s, err, "%s while %s: the destination closed the connection "
-			    "(it rejected the stream or died; see its log)",
+		return fail(s, err, "%s while %s: the destination closed the connection (it rejected the stream or died; see its log)",
 			    strerror(-err), what);
 	if (err == -ETIMEDOUT)
-		return fail(s, err, "no progress for %d s while %s: the destination "
-			    "or the network is dead", s->conn->timeout_ms / 1000, what);
+		return fail(s, err, "no progress for %d s while %s: the destination or the network is dead",
+			    s->conn->timeout_ms / 1000, what);
 	return fail(s, err, "%s: %s", what, e->err ? e->msg : strerror(-err));
 }
 
@@ -274,8 +275,7 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 		const struct kvmmig_stream_error *e = kvmmig_stream_reader_error(s->r);
 
 		if (ret == -ENODATA)
-			return fail(s, ret, "the destination closed the connection before "
-				    "accepting the regions (it refused them; see its log)");
+			return fail(s, ret, "the destination closed the connection before accepting the regions (it refused them; see its log)");
 		return fail(s, ret, "reading the destination's answer: %s", e->msg);
 	}
 	if (memcmp(hdr.migration_id, fwd->migration_id, 16) || hdr.page_size != fwd->page_size)
@@ -296,18 +296,18 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 static int wait_confirmation(struct sender *s)
 {
 	struct kvmmig_stream_rec rec;
+	char name[32];
 	int ret;
 
 	ret = kvmmig_stream_read_next(s->r, &rec);
 	if (ret > 0 && rec.type != KVMMIG_REC_END)
 		return fail(s, -EPROTO, "unexpected %s record from the destination",
-			    kvmmig_stream_rec_name(rec.type, (char[32]){ 0 }, 32));
+			    kvmmig_stream_rec_name(rec.type, name, sizeof(name)));
 	if (ret > 0)
 		ret = kvmmig_stream_read_next(s->r, &rec);
 	if (ret < 0) {
 		if (ret == -ENODATA || ret == -ECONNRESET)
-			return fail(s, ret, "the destination closed the connection without "
-				    "confirming (it rejected the stream or died; see its log)");
+			return fail(s, ret, "the destination closed the connection without confirming (it rejected the stream or died; see its log)");
 		if (ret == -ECANCELED)
 			return fail(s, ret, "cancelled while waiting for the destination");
 		if (ret == -ETIMEDOUT)
@@ -409,8 +409,8 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		bw = (uint64_t)((double)s->conn->bytes_out * MIGD_NSEC_PER_SEC / (now - start + 1));
 		why = migd_policy_decide(&o->policy, &ps, s->st->round,
 					 dirty * (page_size + KVMMIG_PAGE_ENTRY_SIZE), bw);
-		pr_debug("after round %" PRIu32 ": %" PRIu64 " dirty pages, %.1f MB/s, "
-			 "estimated downtime %.1f ms: %s", s->st->round, dirty, bw / 1e6,
+		pr_debug("after round %" PRIu32 ": %" PRIu64 " dirty pages, %.1f MB/s, estimated downtime %.1f ms: %s",
+			 s->st->round, dirty, bw / 1e6,
 			 ps.est_downtime_ns / 1e6, migd_stop_reason_name(why));
 		if (why != MIGD_CONTINUE)
 			break;
@@ -433,11 +433,10 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		if (ret == -ECANCELED)
 			return fail(s, ret, "cancelled while pausing the VM");
 		if (ret == -ECONNRESET)
-			return fail(s, ret, "while pausing the VM: the destination closed "
-				    "the connection (it died; see its log)");
+			return fail(s, ret, "while pausing the VM: the destination closed the connection (it died; see its log)");
 		if (ret == -ETIMEDOUT && !(vm->last_error && vm->last_error(vm->opaque)))
-			return fail(s, ret, "pausing the VM: the VMM did not acknowledge "
-				    "in %d s", o->pause_timeout_ms / 1000);
+			return fail(s, ret, "pausing the VM: the VMM did not acknowledge in %d s",
+				    o->pause_timeout_ms / 1000);
 		if (ret)
 			return fail(s, ret, "pausing the VM: %s", vm_error(s, ret));
 		*paused = true;

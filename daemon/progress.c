@@ -84,8 +84,7 @@ void migd_progress_update(struct migd_stats *s, bool force)
 	left = s->round_planned > s->round_done ? s->round_planned - s->round_done : 0;
 	fmt_eta(eta, sizeof(eta),
 		pl.mbps > 0 ? (double)left * s->page_size / (pl.mbps * 1e6) : -1);
-	fprintf(stderr, "\r\033[K%s round %" PRIu32 "%s %5.1f%%  %7.1f MB/s  "
-		"dirty %" PRIu64 " pages/s  %" PRIu64 " MiB  ETA %s",
+	fprintf(stderr, "\r\033[K%s round %" PRIu32 "%s %5.1f%%  %7.1f MB/s  dirty %" PRIu64 " pages/s  %" PRIu64 " MiB  ETA %s",
 		s->source ? "sending" : "receiving", s->round, s->stopped ? " (stopped)" : "",
 		pct, pl.mbps, s->dirty_rate, s->bytes >> 20, eta);
 	fflush(stderr);
@@ -175,8 +174,8 @@ void migd_print_json(FILE *out, const struct migd_stats *s)
 	}
 	fprintf(out, ",\"total_ms\":%.3f", ms(s->end_ns - s->start_ns));
 	if (s->source && s->ok)
-		fprintf(out, ",\"downtime_ms\":%.3f,\"estimated_downtime_ms\":%.3f,"
-			"\"target_downtime_ms\":%.3f", ms(s->downtime_ns),
+		fprintf(out, ",\"downtime_ms\":%.3f,\"estimated_downtime_ms\":%.3f,\"target_downtime_ms\":%.3f",
+			ms(s->downtime_ns),
 			ms(s->est_downtime_ns), ms(s->target_downtime_ns));
 	fprintf(out, ",\"memory_bytes\":%" PRIu64 ",\"page_size\":%" PRIu32
 		",\"bytes\":%" PRIu64 ",\"throughput_mbps\":%.3f,\"pages\":%" PRIu64
@@ -191,8 +190,8 @@ void migd_print_json(FILE *out, const struct migd_stats *s)
 		const struct migd_round_stat *r = &s->rounds[i];
 
 		fprintf(out, "%s{\"round\":%" PRIu32 ",\"stopped\":%s,\"pages\":%" PRIu64
-			",\"zero_pages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"ms\":%.3f"
-			",\"dirty_pages_per_s\":%" PRIu64 "}", i ? "," : "", r->round,
+			",\"zero_pages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"ms\":%.3f,\"dirty_pages_per_s\":%" PRIu64 "}",
+			i ? "," : "", r->round,
 			r->stopped ? "true" : "false", r->pages, r->zero_pages, r->bytes,
 			ms(r->ns), r->dirty_rate);
 	}

@@ -152,8 +152,8 @@ static int open_regions(struct migd_session *s)
 			break;
 		if (fd < 0) {
 			if (fd == -EPERM)
-				set_error(s, "session \"%s\": opening its regions needs "
-					  "CAP_NET_ADMIN", name);
+				set_error(s, "session \"%s\": opening its regions needs CAP_NET_ADMIN",
+					  name);
 			else if (fd == -ENOENT)
 				set_error(s, "session \"%s\" ended while migd opened it", name);
 			else
@@ -242,14 +242,14 @@ static void wait_error(struct migd_session *s, int err, const char *want,
 
 	switch (err) {
 	case -ETIMEDOUT:
-		set_error(s, "the VMM of session \"%s\" did not acknowledge in %d s "
-			  "(still %s)", name, timeout_ms / 1000,
+		set_error(s, "the VMM of session \"%s\" did not acknowledge in %d s (still %s)",
+			  name, timeout_ms / 1000,
 			  migd_nl_state_name(last->state));
 		break;
 	case -ENOENT:
 		s->gone = true;
-		set_error(s, "session \"%s\" ended while waiting for %s: its VMM closed "
-			  "it (or exited)", name, want);
+		set_error(s, "session \"%s\" ended while waiting for %s: its VMM closed it (or exited)",
+			  name, want);
 		break;
 	case -ESTALE:
 		set_error(s, "session \"%s\" went to %s (%s) instead of %s", name,
@@ -329,8 +329,8 @@ static void vm_handed_over(void *opaque)
 
 	s->paused = false;
 	if (ret)
-		pr_err("the destination runs the VM, but the hand-over of session \"%s\" "
-		       "failed: %s; stop its VMM here", s->info.name, nl_error(s, ret));
+		pr_err("the destination runs the VM, but the hand-over of session \"%s\" failed: %s; stop its VMM here",
+		       s->info.name, nl_error(s, ret));
 }
 
 struct blob_collect {
@@ -506,12 +506,12 @@ static int choose(struct migd_session *s, const struct kvmmig_stream_region *src
 	}
 	if (nmatch == 1) {
 		s->info = c->list[pick];
-		pr_info("receiving into session \"%s\", the one WAITING session with "
-			"these regions", s->info.name);
+		pr_info("receiving into session \"%s\", the one WAITING session with these regions",
+			s->info.name);
 		ret = 0;
 	} else if (nmatch > 1) {
-		set_error(s, "several WAITING sessions have the source's regions (%s): "
-			  "name the one to receive into", matches);
+		set_error(s, "several WAITING sessions have the source's regions (%s): name the one to receive into",
+			  matches);
 		ret = -EEXIST;
 	} else {
 		set_error(s, "no WAITING session has the source's regions (%s); "

@@ -35,6 +35,7 @@ int migd_parse_hostport(const char *s, bool port_only_ok, char *host,
 
 	if (!*s)
 		return -EINVAL;
+	colon = strchr(s, ':');
 	if (s[0] == '[') {
 		const char *end = strchr(s, ']');
 
@@ -44,7 +45,7 @@ int migd_parse_hostport(const char *s, bool port_only_ok, char *host,
 		n = end - h;
 		if (end[1] == ':')
 			p = end + 2;
-	} else if ((colon = strchr(s, ':')) && strchr(colon + 1, ':')) {
+	} else if (colon && strchr(colon + 1, ':')) {
 		n = strlen(s);			/* bare IPv6 address */
 	} else if (colon) {
 		n = colon - s;
@@ -65,7 +66,7 @@ int migd_parse_hostport(const char *s, bool port_only_ok, char *host,
 		if (!*p || strlen(p) >= plen || strspn(p, "0123456789") != strlen(p) ||
 		    strtoul(p, NULL, 10) > 65535)
 			return -EINVAL;
-		strcpy(port, p);
+		snprintf(port, plen, "%s", p);
 	} else {
 		snprintf(port, plen, "%s", MIGD_DEFAULT_PORT);
 	}

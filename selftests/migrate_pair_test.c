@@ -48,18 +48,23 @@
 static char vmm_bin[PATH_MAX];
 static const char *migd_bin;
 
-static bool find_programs(void)
+/* The programs under test; NULL, or the one that is missing. */
+static const char *find_programs(void)
 {
 	char self[PATH_MAX];
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
-		return false;
+		return "/proc/self/exe";
 	self[n] = '\0';
 	snprintf(vmm_bin, sizeof(vmm_bin), "%s/mig_vmm", dirname(self));
 	migd_bin = getenv("KVMMIG_MIGD") ?: "/usr/bin/migd";
-	return !access(vmm_bin, X_OK) && !access(migd_bin, X_OK);
+	if (access(vmm_bin, X_OK))
+		return vmm_bin;
+	if (access(migd_bin, X_OK))
+		return migd_bin;
+	return NULL;
 }
 
 /* Does this kvmmig.ko have sessions? */
@@ -174,6 +179,8 @@ struct side {
 
 static void side_setup(struct __test_metadata *_metadata, struct side *s)
 {
+	const char *missing;
+
 	memset(s, 0, sizeof(*s));
 	s->ctl = -1;
 	s->pages0 = -1;
@@ -182,10 +189,10 @@ static void side_setup(struct __test_metadata *_metadata, struct side *s)
 	s->host = pair_host();
 	if (!s->host)
 		SKIP(return, "not running on a pair of test hosts");
-	if (!find_programs())
-		SKIP(return, "no mig_vmm or migd (%s)", migd_bin);
-	if (!sessions_supported())
-		SKIP(return, "kvmmig.ko has no migration sessions");
+	/* What this test runs must be there: missing fails, never skips. */
+	missing = find_programs();
+	ASSERT_EQ(NULL, missing) TH_LOG("%s is not there to run", missing);
+	ASSERT_TRUE(sessions_supported()) TH_LOG("kvmmig.ko cannot create a session");
 	s->peer = getenv("KVMMIG_PEER_ADDR");
 	ASSERT_NE(NULL, s->peer);
 	/* Once the peer was gone, every later test fails at once. */

@@ -240,10 +240,6 @@ static void fix_crcs(uint8_t *data, size_t size)
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
-			       unsigned int seed);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 			       unsigned int seed)
 {
 	size = LLVMFuzzerMutate(data, size, max_size);

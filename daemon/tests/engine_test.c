@@ -23,7 +23,7 @@
 #include "migd.h"
 #include "precopy.h"
 
-volatile sig_atomic_t migd_cancelled;
+_Atomic int migd_cancelled;
 
 #define PS	4096u
 
@@ -541,8 +541,7 @@ static void test_state_too_big(void)
 	add_blob(&r.sv.blobs, KVMMIG_STATE_VCPU, 0, "big", 40000, 1);
 	migrate(&r);
 	CHECK(r.dret < 0);
-	CHECK_STR(r.dst.error, "state blob vcpu 0 \"big\" has 40000 bytes, the VMM here takes "
-		  "at most 32768");
+	CHECK_STR(r.dst.error, "state blob vcpu 0 \"big\" has 40000 bytes, the VMM here takes at most 32768");
 	CHECK_EQ(r.dv.arrives, 0);
 	CHECK_EQ(r.dv.aborts, 1);
 	CHECK(r.dst_m.discarded);

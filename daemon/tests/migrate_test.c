@@ -35,7 +35,7 @@
 #include "policy.h"
 #include "stream.h"
 
-volatile sig_atomic_t migd_cancelled;
+_Atomic int migd_cancelled;
 
 #define PS		4096u
 #define TIMEOUT_MS	60000
@@ -283,11 +283,12 @@ struct writer {
 	char path[128];
 	uint64_t npages;
 	unsigned int rate;		/* pages per second */
-	volatile bool stop;
-	volatile bool hold_pause;	/* see a pause request but do not ack it */
-	volatile bool saw_pause_req;
-	volatile bool saw_handover;
-	volatile uint64_t writes;
+	/* Shared with the test's thread. */
+	_Atomic bool stop;
+	_Atomic bool hold_pause;	/* see a pause request but do not ack it */
+	_Atomic bool saw_pause_req;
+	_Atomic bool saw_handover;
+	_Atomic uint64_t writes;
 	uint64_t *shadow;		/* generation of each page, as written */
 	uint8_t *mem;
 	struct migd_dirtylog log;
@@ -582,8 +583,7 @@ static void test_cli(void)
 	if (access("/sys/module/kvmmig", F_OK)) {
 		pid = spawn(NULL, e.log_src, "list");
 		CHECK_EQ(wait_exit(pid, TIMEOUT_MS), 1);
-		CHECK(file_has(e.log_src, "no generic netlink family \"kvmmig\": is kvmmig.ko "
-			       "loaded?"));
+		CHECK(file_has(e.log_src, "no generic netlink family \"kvmmig\": is kvmmig.ko loaded?"));
 		pid = spawn(NULL, e.log_dst, "--listen 127.0.0.1:0");
 		CHECK_EQ(wait_exit(pid, TIMEOUT_MS), 1);
 		CHECK(file_has(e.log_dst, "is kvmmig.ko loaded?"));
@@ -1007,8 +1007,8 @@ static void test_hooks(void)
 	write_script(handover, body);
 
 	d = start_dest(&e, &port, e.dst);
-	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s "
-		  "--on-handover %s %s", port, pause, resume, handover, e.src);
+	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s --on-handover %s %s",
+		  port, pause, resume, handover, e.src);
 	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 0);
 	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 0);
 	CHECK(same_files(e.src, e.dst));
@@ -1025,8 +1025,8 @@ static void test_hooks(void)
 	/* A pause command that fails: no hand-over, no resume needed. */
 	write_script(pause, "exit 3");
 	d = start_dest(&e, &port, e.dst);
-	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s "
-		  "--on-handover %s %s", port, pause, resume, handover, e.src);
+	s = spawn(e.out_src, e.log_src, "--peer 127.0.0.1:%d --on-pause %s --on-resume %s --on-handover %s %s",
+		  port, pause, resume, handover, e.src);
 	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 1);
 	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 1);
 	CHECK(file_has(e.log_src, "failed (status 3)"));
