@@ -12,7 +12,7 @@ set -euo pipefail
 
 [ $# -eq 3 ] || die "usage: initramfs.sh KVER KVMMIG_KO OUT"
 kver=$1 kvmmig_ko=$2 out=$3
-kroot=$CACHE/kernels/$kver
+kroot=$KERNELS_DIR/$kver
 moddir=$kroot/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "no modules.dep for $kver: run kernels.sh"
 

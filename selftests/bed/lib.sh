@@ -4,6 +4,11 @@
 BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_DIR=$(cd "$BED_DIR/../.." && pwd)
 CACHE=${CACHE:-$TOP_DIR/.cache}
+# Where the bed finds kernel KVER: KERNELS_DIR/KVER holds boot/vmlinuz-KVER,
+# lib/modules/KVER and usr/src/linux-headers-KVER.  Debian's kernels
+# (kernels.sh) are in $CACHE/kernels, the debug kernel of "make
+# check-debug" (debug-kernel.sh) in $CACHE/debug-kernel.
+KERNELS_DIR=${KERNELS_DIR:-$CACHE/kernels}
 
 log() { printf 'bed: %s\n' "$*" >&2; }
 die() { printf 'bed: error: %s\n' "$*" >&2; exit 1; }
@@ -43,7 +48,7 @@ bed_prepare() {
 # and return 1.
 bed_build() {
 	local kver=$1
-	local hdrs=$CACHE/kernels/$kver/usr/src/linux-headers-$kver
+	local hdrs=$KERNELS_DIR/$kver/usr/src/linux-headers-$kver
 	local build=$CACHE/build/$kver
 
 	rm -rf "$build"

@@ -3,14 +3,16 @@
 #
 # run-vm.sh [--shell] [--host a|b --net LOCAL.sock REMOTE.sock] KVER INITRD LOGDIR
 #
-# Boot Debian kernel KVER in QEMU (TCG) with emulated AMD SVM+NPT, 2 vCPUs
-# and two NUMA nodes, node 1 without CPUs (the stand-in for CXL memory).
-# The console goes to LOGDIR/console.log, test output to LOGDIR/results.log.
-# With --shell the console is this terminal instead.  VM_TESTS (comma
-# separated) limits the selftests run; VM_NODE_MB sizes each NUMA node;
-# VM_TIMEOUT bounds the run in seconds; VM_TCG_THREAD (multi, the default,
-# or single) picks QEMU's TCG threading (the two test hosts run single:
-# Documentation/testing.rst says why).
+# Boot kernel KVER (Debian's, or the debug kernel: $KERNELS_DIR/KVER) in
+# QEMU (TCG) with emulated AMD SVM+NPT, 2 vCPUs and two NUMA nodes, node 1
+# without CPUs (the stand-in for CXL memory).  The console goes to
+# LOGDIR/console.log, test output to LOGDIR/results.log.  With --shell the
+# console is this terminal instead.  VM_TESTS (comma separated) limits the
+# selftests run; VM_NODE_MB sizes each NUMA node; VM_TIMEOUT bounds the run
+# in seconds; VM_TEST_TIMEOUT, when set, is each selftest's limit in the VM
+# (run-tests' KVMMIG_TEST_TIMEOUT, 600 s by default); VM_TCG_THREAD (multi,
+# the default, or single) picks QEMU's TCG threading (the two test hosts run
+# single: Documentation/testing.rst says why).
 #
 # --host names one of two test hosts; with --net it gets a virtio NIC whose
 # frames travel as datagrams between two unix sockets, so two VMs share a
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -eq 3 ] || die "usage: run-vm.sh [--shell] [--host a|b --net LOCAL REMOTE] KVER INITRD LOGDIR"
 kver=$1 initrd=$2 logdir=$3
-kernel=$CACHE/kernels/$kver/boot/vmlinuz-$kver
+kernel=$KERNELS_DIR/$kver/boot/vmlinuz-$kver
 [ -f "$kernel" ] || die "no kernel image $kernel"
 
 node_mb=${VM_NODE_MB:-1024}
@@ -49,6 +51,8 @@ qemu=(
 )
 cmdline="console=ttyS0 panic=-1 mitigations=off kvmmig.mode=$mode"
 [ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
+# The kernel hands a parameter with "=" and no "." to init as environment.
+[ -n "${VM_TEST_TIMEOUT:-}" ] && cmdline="$cmdline KVMMIG_TEST_TIMEOUT=$VM_TEST_TIMEOUT"
 if [ -n "$host" ]; then
 	case "$host" in
 	a) mac=52:54:00:77:00:01 ;;
