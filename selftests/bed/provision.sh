@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
 	build-essential bc bison flex kmod xz-utils cpio dwarves
+	libelf-dev
 	busybox-static qemu-system-x86 qemu-utils
 	libmnl-dev libnl-3-dev libnl-genl-3-dev
 	clang libclang-rt-14-dev
