@@ -4,6 +4,8 @@
 # make demo         provision, boot two test hosts and migrate a guest live
 #                   between them (DEMO_MEM, DEMO_RATE, DEMO_MIGD_ARGS)
 # make check        provision, then run every test in QEMU on the supported kernels
+# make check-debug  build a debug kernel (KASAN, lockdep, kmemleak, ...) and run
+#                   the VM tests on it (slow: not part of make check or CI)
 # make bench        dirty-logging benchmark in the test VM (table + JSON)
 # make vm-shell     boot the test VM with a shell on this terminal
 # make lint         checkpatch, SPDX and version checks only
@@ -15,7 +17,7 @@ CACHE ?= $(CURDIR)/.cache
 KERNELS ?= 6.12 6.1
 export CACHE
 
-.PHONY: all module daemon selftests demo check bench vm-shell lint fuzz clean distclean
+.PHONY: all module daemon selftests demo check check-debug bench vm-shell lint fuzz clean distclean
 
 all: module daemon selftests
 
@@ -34,6 +36,9 @@ demo:
 
 check:
 	KERNELS="$(KERNELS)" bash selftests/bed/check.sh
+
+check-debug:
+	bash selftests/bed/check.sh --debug
 
 bench:
 	bash selftests/bed/bench.sh

@@ -1,28 +1,52 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh [--shell]
+# check.sh [--shell] [--debug]
 #
 # Environment: KERNELS (series to run, default "6.12 6.1"), TESTS (selftest
 # binaries to run, default all), HOST_CHECKS=0 (skip lint and the host
-# tests while iterating on one VM test), VM_NODE_MB and VM_TIMEOUT (see
-# run-vm.sh).
+# tests while iterating on one VM test), VM_NODE_MB, VM_TIMEOUT and
+# VM_TEST_TIMEOUT (see run-vm.sh).
 #
 # The whole of "make check": provision the machine, run the tests that need
 # no kernel, then for each kernel series in $KERNELS build kvmmig.ko against
 # that kernel's headers, boot it in QEMU and run the selftests there.  Ends
 # with "N passed, N failed" and a non-zero exit on any failure.
+#
+# --debug is "make check-debug": instead of Debian's kernels, build (or
+# reuse) the debug kernel of debug-kernel.sh and run the same VM tests on it
+# with longer time limits (VM_TIMEOUT 7200 s, VM_TEST_TIMEOUT 1800 s unless
+# set), failing also on its reports (KASAN, lockdep, DEBUG_VM, debugobjects,
+# kmemleak).  Lint and the host tests, which no kernel changes, are left to
+# "make check".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 KERNELS=${KERNELS:-6.12 6.1}
-shell=
-[ "${1:-}" = --shell ] && shell=--shell
+shell= debug=
+for arg in "$@"; do
+	case "$arg" in
+	--shell) shell=--shell ;;
+	--debug) debug=1 ;;
+	*) die "usage: check.sh [--shell] [--debug]" ;;
+	esac
+done
+if [ -n "$debug" ]; then
+	HOST_CHECKS=0
+	export KERNELS_DIR=$CACHE/debug-kernel
+	export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-1800}
+fi
 
 bed_prepare
 
-# Console lines that fail a run whatever the tests said.
+# Console lines that fail a run whatever the tests said.  The second line
+# is what only the debug kernel prints: DEBUG_VM's VM_BUG_ON and page dumps,
+# debugobjects, kmemleak (init prints its findings, and says when rmmod
+# failed); KASAN, lockdep and DEBUG_ATOMIC_SLEEP start with BUG: or WARNING:.
 splat_re='WARNING:|BUG:|Oops|general protection fault|Call Trace|INFO: (possible|inconsistent) .*lock|lockdep|kvmmig: leaked'
+splat_re="$splat_re|kernel BUG at|page dumped because|ODEBUG:|unreferenced object|suspected memory leak|kmemleak: .*(disabled|error)|kvmmig-bed: FAIL"
+# Boot banners of a debug kernel that match the above and report nothing.
+splat_banner_re='rcu:[[:space:]]+RCU lockdep checking is enabled'
 
 total_pass=0 total_fail=0 total_skip=0
 summary=()
@@ -77,7 +101,12 @@ if [ -z "$shell" ] && [ "${HOST_CHECKS:-1}" != 0 ]; then
 	add_counts host "$p" "$f" "$s"
 fi
 
-mapfile -t kvers < <(bash "$BED_DIR/kernels.sh" $KERNELS)
+if [ -n "$debug" ]; then
+	mapfile -t kvers < <(bash "$BED_DIR/debug-kernel.sh")
+	[ ${#kvers[@]} -eq 1 ] || die "no debug kernel"
+else
+	mapfile -t kvers < <(bash "$BED_DIR/kernels.sh" $KERNELS)
+fi
 
 # Keep the tests of a list that $TESTS names (all of them without $TESTS).
 selected() {
@@ -101,7 +130,8 @@ verify_run() {
 	problems=("${parsed[@]:0:${#parsed[@]}-1}")
 	grep -aE '^(ok|not ok) ' "$logdir/results.log" 2>/dev/null | sed "s|^|  $label: |" >&2 || true
 
-	splats=$(grep -aE "$splat_re" "$logdir/console.log" || true)
+	splats=$(grep -aE "$splat_re" "$logdir/console.log" |
+		grep -avE "$splat_banner_re" || true)
 	if [ -n "$splats" ]; then
 		problems+=("  kernel console reports:" "$(echo "$splats" | head -n 10 | sed 's/^/    /')")
 		f=$((f + 1))
