@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/debug/kvmmig: regions (one line each) and pages (folios in
- * all regions), for inspection and for the selftests' leak checks.
+ * /sys/kernel/debug/kvmmig: regions (one line each), pages (folios in all
+ * regions) and objects (region, session and blob structures allocated),
+ * for inspection and for the selftests' leak checks.
  * Debugfs failures are not fatal: the module works without it.
  */
 
@@ -10,6 +11,7 @@
 
 #include "debugfs.h"
 #include "region.h"
+#include "session.h"
 
 static struct dentry *kvmmig_debugfs_dir;
 
@@ -27,6 +29,17 @@ static int pages_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pages);
 
+static int objects_show(struct seq_file *m, void *unused)
+{
+	long sessions, blobs;
+
+	kvmmig_session_objects(&sessions, &blobs);
+	seq_printf(m, "regions %ld\nsessions %ld\nblobs %ld\n",
+		   kvmmig_region_objects(), sessions, blobs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(objects);
+
 void kvmmig_debugfs_init(void)
 {
 	kvmmig_debugfs_dir = debugfs_create_dir("kvmmig", NULL);
@@ -34,6 +47,8 @@ void kvmmig_debugfs_init(void)
 			    &regions_fops);
 	debugfs_create_file("pages", 0400, kvmmig_debugfs_dir, NULL,
 			    &pages_fops);
+	debugfs_create_file("objects", 0400, kvmmig_debugfs_dir, NULL,
+			    &objects_fops);
 }
 
 void kvmmig_debugfs_exit(void)

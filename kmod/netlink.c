@@ -77,7 +77,7 @@ void kvmmig_netlink_session_event(u32 id, const char *name, u32 state,
 		return;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
-		return;
+		goto err_lost;
 	hdr = genlmsg_put(skb, 0, 0, &kvmmig_genl_family, 0,
 			  KVMMIG_CMD_SESSION_EVENT);
 	if (!hdr)
@@ -96,6 +96,12 @@ void kvmmig_netlink_session_event(u32 id, const char *name, u32 state,
 
 err_free:
 	nlmsg_free(skb);
+err_lost:
+	/*
+	 * As for a full receive queue: every listener's next read fails
+	 * with ENOBUFS, so none waits for an event that will never come.
+	 */
+	genl_set_err(&kvmmig_genl_family, &init_net, 0, 0, ENOBUFS);
 }
 
 /* Regions */

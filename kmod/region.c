@@ -41,6 +41,8 @@ static u64 kvmmig_next_region_id = 1;
 
 /* Folios in all regions' page caches; must be zero at unload. */
 static atomic_long_t kvmmig_pages = ATOMIC_LONG_INIT(0);
+/* Region structures allocated, live or on their way out: for leak checks. */
+static atomic_long_t kvmmig_nr_regions = ATOMIC_LONG_INIT(0);
 
 static void kvmmig_region_free_folio(struct folio *folio)
 {
@@ -294,6 +296,7 @@ static void kvmmig_region_free(struct kvmmig_region *region)
 	kvmmig_dirty_log_destroy(&region->log);
 	put_pid(region->owner);
 	kfree(region);
+	atomic_long_dec(&kvmmig_nr_regions);
 }
 
 /*
@@ -461,6 +464,7 @@ int kvmmig_region_create(const void __user *argp)
 	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
 	if (!region)
 		return -ENOMEM;
+	atomic_long_inc(&kvmmig_nr_regions);
 	memcpy(region->name, args.name, sizeof(region->name));
 	region->nr_pages = args.size >> PAGE_SHIFT;
 	region->nid = (args.flags & KVMMIG_REGION_F_NODE) ? args.node :
@@ -567,6 +571,11 @@ long kvmmig_region_pages(void)
 	return atomic_long_read(&kvmmig_pages);
 }
 
+long kvmmig_region_objects(void)
+{
+	return atomic_long_read(&kvmmig_nr_regions);
+}
+
 int kvmmig_region_init(void)
 {
 	return kvmmig_region_fs_init();
@@ -580,4 +589,7 @@ void kvmmig_region_exit(void)
 	leaked = atomic_long_read(&kvmmig_pages);
 	if (leaked)
 		pr_err("leaked %ld pages\n", leaked);
+	leaked = atomic_long_read(&kvmmig_nr_regions);
+	if (leaked)
+		pr_err("leaked %ld regions\n", leaked);
 }

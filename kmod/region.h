@@ -74,6 +74,7 @@ void kvmmig_region_log_info(struct kvmmig_region *region,
 
 void kvmmig_regions_show(struct seq_file *m);
 long kvmmig_region_pages(void);
+long kvmmig_region_objects(void);
 
 int kvmmig_region_init(void);
 void kvmmig_region_exit(void);

@@ -69,19 +69,28 @@ static void kvmmig_session_set_controller(struct kvmmig_session *s,
 					 BIT(KVMMIG_SESSION_RECEIVING) | \
 					 BIT(KVMMIG_SESSION_ARRIVED))
 
+/* Sessions and blobs allocated, live or not: for leak checks. */
+static atomic_long_t kvmmig_nr_sessions = ATOMIC_LONG_INIT(0);
+static atomic_long_t kvmmig_nr_blobs = ATOMIC_LONG_INIT(0);
+
 struct kvmmig_blob *kvmmig_blob_alloc(u32 size)
 {
 	struct kvmmig_blob *blob;
 
 	blob = kvzalloc(struct_size(blob, data, size), GFP_KERNEL_ACCOUNT);
-	if (blob)
-		blob->size = size;
+	if (!blob)
+		return NULL;
+	blob->size = size;
+	atomic_long_inc(&kvmmig_nr_blobs);
 	return blob;
 }
 
 void kvmmig_blob_free(struct kvmmig_blob *blob)
 {
+	if (!blob)
+		return;
 	kvfree(blob);
+	atomic_long_dec(&kvmmig_nr_blobs);
 }
 
 static void kvmmig_session_drop_blobs(struct kvmmig_session *s)
@@ -103,6 +112,7 @@ struct kvmmig_session *kvmmig_session_alloc(const char *name, u32 incoming)
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return NULL;
+	atomic_long_inc(&kvmmig_nr_sessions);
 	kref_init(&s->ref);
 	strscpy(s->name, name, sizeof(s->name));
 	s->owner = get_pid(task_tgid(current));
@@ -155,6 +165,7 @@ static void kvmmig_session_release(struct kref *ref)
 	put_pid(s->owner);
 	mutex_destroy(&s->lock);
 	kfree(s);
+	atomic_long_dec(&kvmmig_nr_sessions);
 }
 
 void kvmmig_session_put(struct kvmmig_session *s)
@@ -496,4 +507,10 @@ int kvmmig_session_blob_read(struct kvmmig_session *s, u32 state, u32 index,
 		ret = fn(s->blobs[index], arg);
 	mutex_unlock(&s->lock);
 	return ret;
+}
+
+void kvmmig_session_objects(long *sessions, long *blobs)
+{
+	*sessions = atomic_long_read(&kvmmig_nr_sessions);
+	*blobs = atomic_long_read(&kvmmig_nr_blobs);
 }

@@ -108,6 +108,7 @@ void kvmmig_session_controller_gone(struct net *net, u32 portid);
 /* Blobs. */
 struct kvmmig_blob *kvmmig_blob_alloc(u32 size);
 void kvmmig_blob_free(struct kvmmig_blob *blob);
+void kvmmig_session_objects(long *sessions, long *blobs);
 /* Keep @blob (0) or leave it to the caller: -EBUSY unless @state, -ENOSPC. */
 int kvmmig_session_blob_add(struct kvmmig_session *s, u32 state,
 			    struct kvmmig_blob *blob);

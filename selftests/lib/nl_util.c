@@ -33,9 +33,15 @@ int __nlk_open(struct nlk *k)
 	int one = 1, fd, ret;
 
 	memset(k, 0, sizeof(*k));
-	k->sk = nl_socket_alloc();
-	if (!k->sk)
+	k->rbuf = malloc(NLK_RCVBUF);
+	if (!k->rbuf)
 		return -ENOMEM;
+	memset(k->rbuf, 0, NLK_RCVBUF);
+	k->sk = nl_socket_alloc();
+	if (!k->sk) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	ret = genl_connect(k->sk);
 	if (ret)
 		goto err;
@@ -59,6 +65,8 @@ err_close:
 err:
 	nl_socket_free(k->sk);
 	k->sk = NULL;
+	free(k->rbuf);
+	k->rbuf = NULL;
 	return ret < 0 && ret > -1000 ? ret : nlk_errno(ret);
 }
 
@@ -69,6 +77,8 @@ void nlk_close(struct nlk *k)
 		nl_socket_free(k->sk);
 		k->sk = NULL;
 	}
+	free(k->rbuf);
+	k->rbuf = NULL;
 }
 
 int __nlk_join_events(struct nlk *k)
@@ -184,7 +194,6 @@ int __nlk_request(struct nlk *k, struct nl_msg *msg, nlk_reply_fn fn,
 	int fd = nl_socket_get_fd(k->sk), result = 0, n, ret;
 	struct nlmsghdr *nlh;
 	__u32 seq;
-	char *buf;
 
 	if (ext)
 		memset(ext, 0, sizeof(*ext));
@@ -195,22 +204,16 @@ int __nlk_request(struct nlk *k, struct nl_msg *msg, nlk_reply_fn fn,
 	if (ret < 0)
 		return nlk_errno(ret);
 
-	buf = malloc(NLK_RCVBUF);
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
-		n = recv(fd, buf, NLK_RCVBUF, 0);
+		n = recv(fd, k->rbuf, NLK_RCVBUF, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			result = -errno;
-			break;
+			return -errno;
 		}
-		if (nlk_handle(k, buf, n, seq, fn, arg, ext, &result))
-			break;
+		if (nlk_handle(k, k->rbuf, n, seq, fn, arg, ext, &result))
+			return result;
 	}
-	free(buf);
-	return result;
 }
 
 int __nlk_session_cmd(struct nlk *k, __u8 cmd, __u32 id, struct nlk_ext *ext)

@@ -17,6 +17,7 @@ struct nlk {
 	struct nl_sock *sk;
 	int family;
 	int events_grp;
+	char *rbuf;		/* replies; touched once, so a request faults no page in */
 };
 
 /* What the kernel's error ack said besides the errno. */
