@@ -401,4 +401,4 @@ TEST_F_TIMEOUT(guest, paced_guest_walks, 120)
 	expect_pattern(_metadata, self, n);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -642,4 +642,4 @@ TEST_F_TIMEOUT(fuzz, abi_fuzz_leaves_no_trace, 3600)
 	free(f);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kvmmig_util.h"
 
 TEST(dirty_bench_smoke_run)
 {
@@ -35,4 +36,4 @@ TEST(dirty_bench_smoke_run)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -415,4 +415,4 @@ TEST_F_TIMEOUT(ad, write_after_numa_hinting_fault_is_reported, 120)
 	ASSERT_TRUE(kvmmig_bitmap_is(self->bitmap, NR_PAGES, pages, 6));
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

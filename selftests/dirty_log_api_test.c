@@ -495,4 +495,4 @@ TEST_F(log, wrong_size_ioctls_are_enotty)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -304,4 +304,4 @@ TEST_F_TIMEOUT(chaos, shadow_copy_equals_the_region, 300)
 	ASSERT_EQ(0, differ) TH_LOG("%lu pages lost their last write", differ);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -478,4 +478,4 @@ TEST_F(armed, session_owns_the_log)
 	ASSERT_TRUE(bitmap_test(self->bitmap, 9));
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -833,4 +833,4 @@ TEST_F(run, no_pages_left_behind)
 	ASSERT_EQ(0, self->pages0);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -139,4 +139,4 @@ TEST_F_TIMEOUT(perf, vmm_writer_default_batch, 600)
 	measure(_metadata, self, false, 0);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

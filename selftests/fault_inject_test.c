@@ -809,4 +809,4 @@ next:
 	       nth - 1, failures, fallbacks, acks_lost);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kvmmig_util.h"
 #include "vmm.h"
 
 #define RAM_SIZE	(2UL << 20)
@@ -60,4 +61,4 @@ TEST(nested_svm_is_enabled)
 	ASSERT_TRUE(c == '1' || c == 'Y');
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -110,4 +110,4 @@ TEST_F(dev, unknown_ioctl_is_enotty)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -1127,4 +1127,4 @@ TEST_F_TIMEOUT(migd, throughput_256m, 300)
 	side_fini(&dst);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

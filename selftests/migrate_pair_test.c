@@ -626,4 +626,4 @@ TEST_F_TIMEOUT(pair, save_and_verify, 300)
 	expect_msg(_metadata, s, "saved");
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

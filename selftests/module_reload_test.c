@@ -92,4 +92,4 @@ TEST(double_load_is_eexist)
 	ASSERT_EQ(-EEXIST, __kvmmig_module_load());
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

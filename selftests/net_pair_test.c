@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "kvmmig_util.h"
 #include "pair.h"
 
 #define STREAM_PORT	7701
@@ -74,4 +75,4 @@ TEST(tcp_stream_between_hosts)
 	free(buf);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

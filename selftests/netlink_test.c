@@ -1370,4 +1370,4 @@ TEST_F(nl, daemon_gone_after_handover_changes_nothing)
 	EXPECT_EQ(KVMMIG_REASON_VMM_GONE, ev.reason);
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

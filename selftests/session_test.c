@@ -1362,4 +1362,4 @@ TEST_F(session, no_pages_left_behind)
 	ASSERT_EQ(0, kvmmig_debugfs_pages());
 }
 
-TEST_HARNESS_MAIN
+KVMMIG_HARNESS_MAIN

@@ -15,8 +15,10 @@
 #
 # --debug is "make check-debug": instead of Debian's kernels, build (or
 # reuse) the debug kernel of debug-kernel.sh and run the same VM tests on it
-# with longer time limits (VM_TIMEOUT 7200 s, VM_TEST_TIMEOUT 1800 s unless
-# set), failing also on its reports (KASAN, lockdep, DEBUG_VM, debugobjects,
+# with longer time limits (VM_TIMEOUT 7200 s, VM_TEST_TIMEOUT 2400 s unless
+# set), the tests' own waits and limits 10 times longer (KVMMIG_TIME_SCALE)
+# and the ABI fuzzer for 10 minutes (KVMMIG_FUZZ_SECONDS), failing also on
+# its reports (KASAN, lockdep, DEBUG_VM, debugobjects,
 # kmemleak).  Lint and the host tests, which no kernel changes, are left to
 # "make check".
 set -euo pipefail
@@ -34,7 +36,9 @@ done
 if [ -n "$debug" ]; then
 	HOST_CHECKS=0
 	export KERNELS_DIR=$CACHE/debug-kernel
-	export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-1800}
+	export VM_TIMEOUT=${VM_TIMEOUT:-7200} VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-2400}
+	export KVMMIG_FUZZ_SECONDS=${KVMMIG_FUZZ_SECONDS:-600}
+	export KVMMIG_TIME_SCALE=${KVMMIG_TIME_SCALE:-10}
 fi
 
 bed_prepare

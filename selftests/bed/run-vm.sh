@@ -12,7 +12,8 @@
 # in seconds; VM_TEST_TIMEOUT, when set, is each selftest's limit in the VM
 # (run-tests' KVMMIG_TEST_TIMEOUT, 600 s by default); VM_TCG_THREAD (multi,
 # the default, or single) picks QEMU's TCG threading (the two test hosts run
-# single: Documentation/testing.rst says why).
+# single: Documentation/testing.rst says why).  KVMMIG_FUZZ_SECONDS,
+# KVMMIG_FUZZ_SEED and KVMMIG_TIME_SCALE, when set, reach the tests in the VM.
 #
 # --host names one of two test hosts; with --net it gets a virtio NIC whose
 # frames travel as datagrams between two unix sockets, so two VMs share a
@@ -53,6 +54,9 @@ cmdline="console=ttyS0 panic=-1 mitigations=off kvmmig.mode=$mode"
 [ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
 # The kernel hands a parameter with "=" and no "." to init as environment.
 [ -n "${VM_TEST_TIMEOUT:-}" ] && cmdline="$cmdline KVMMIG_TEST_TIMEOUT=$VM_TEST_TIMEOUT"
+[ -n "${KVMMIG_FUZZ_SECONDS:-}" ] && cmdline="$cmdline KVMMIG_FUZZ_SECONDS=$KVMMIG_FUZZ_SECONDS"
+[ -n "${KVMMIG_FUZZ_SEED:-}" ] && cmdline="$cmdline KVMMIG_FUZZ_SEED=$KVMMIG_FUZZ_SEED"
+[ -n "${KVMMIG_TIME_SCALE:-}" ] && cmdline="$cmdline KVMMIG_TIME_SCALE=$KVMMIG_TIME_SCALE"
 if [ -n "$host" ]; then
 	case "$host" in
 	a) mac=52:54:00:77:00:01 ;;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "kvmmig_util.h"
 
 static long now_ms(void)
 {
@@ -159,7 +160,8 @@ static int next_line(struct child *c, int timeout_ms, char *line, size_t len)
 int __child_wait_line(struct child *c, const char *needle, int timeout_ms,
 		      char *line, size_t len)
 {
-	long deadline = now_ms() + timeout_ms, left;
+	long deadline = now_ms() + (long)timeout_ms * kvmmig_time_scale();
+	long left;
 	char buf[1024];
 	int ret;
 
@@ -204,7 +206,7 @@ static int decode(int status)
 
 int __child_wait_exit(struct child *c, int timeout_ms)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = now_ms() + (long)timeout_ms * kvmmig_time_scale();
 	char buf[1024];
 	int status;
 	pid_t ret;

@@ -250,3 +250,17 @@ long node_free_pages(int node)
 	fclose(f);
 	return total;
 }
+
+int kvmmig_time_scale(void)
+{
+	static int scale;
+	const char *env;
+
+	if (!scale) {
+		env = getenv("KVMMIG_TIME_SCALE");
+		scale = env ? atoi(env) : 1;
+		if (scale < 1)
+			scale = 1;
+	}
+	return scale;
+}

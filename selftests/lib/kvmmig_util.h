@@ -71,4 +71,25 @@ long node_free_pages(int node);
 /* A field of /proc/meminfo in KiB, or -1. */
 long meminfo_kb(const char *field);
 
+/*
+ * KVMMIG_TIME_SCALE (default 1): how many times slower than Debian's
+ * kernels the running one is (the debug kernel of "make check-debug").
+ * The waits of lib/child.c and lib/pair.c and every test's time limit
+ * (KVMMIG_HARNESS_MAIN) are multiplied by it; what a test measures is not.
+ */
+int kvmmig_time_scale(void);
+
+/* TEST_HARNESS_MAIN, with every test's time limit scaled. */
+#define KVMMIG_HARNESS_MAIN						\
+int main(int argc, char **argv)						\
+{									\
+	struct __fixture_metadata *f;					\
+	struct __test_metadata *t;					\
+									\
+	for (f = __fixture_list; f; f = f->next)			\
+		for (t = f->tests; t; t = t->next)			\
+			t->timeout *= kvmmig_time_scale();		\
+	return test_harness_run(argc, argv);				\
+}
+
 #endif /* _KVMMIG_SELFTEST_UTIL_H */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvmmig_util.h"
 #include "pair.h"
 
 char pair_host(void)
@@ -82,6 +83,7 @@ static int pair_dial(uint16_t port, int timeout_s)
 
 int __pair_connect(uint16_t port, int timeout_s)
 {
+	timeout_s *= kvmmig_time_scale();
 	switch (pair_host()) {
 	case 'a':
 		return pair_dial(port, timeout_s);
@@ -154,6 +156,7 @@ int __pair_recv_msg(int fd, char *buf, size_t len, int timeout_ms)
 	ssize_t n;
 	int ret;
 
+	timeout_ms *= kvmmig_time_scale();
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (got < len - 1) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
