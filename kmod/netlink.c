@@ -101,7 +101,7 @@ err_lost:
 	 * As for a full receive queue: every listener's next read fails
 	 * with ENOBUFS, so none waits for an event that will never come.
 	 */
-	genl_set_err(&kvmmig_genl_family, &init_net, 0, 0, ENOBUFS);
+	genl_set_err(&kvmmig_genl_family, &init_net, 0, 0, -ENOBUFS);
 }
 
 /* Regions */
