@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/migd.h"
 #include "dirtylog.h"
-#include "migd.h"
 
 static size_t log_len(uint64_t npages)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * File-backed regions (see backend_file.h).
+ * File-backed regions (see file.h).
  */
 
 #define _GNU_SOURCE
@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backend_file.h"
+#include "common/log.h"
+#include "common/tmpfile.h"
 #include "dirtylog.h"
-#include "log.h"
-#include "tmpfile.h"
+#include "file.h"
 
 struct file_region {
 	int fd;

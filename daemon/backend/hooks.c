@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
+#include "common/migd.h"
 #include "hooks.h"
-#include "log.h"
-#include "migd.h"
 
 /* Runs "sh -c @cmd"; 0 if it exits 0, -ETIMEDOUT, -ECANCELED, @check's. */
 static int run_cmd(const char *what, const char *cmd, int timeout_ms,

@@ -7,7 +7,7 @@
 #ifndef MIGD_HOOKS_H
 #define MIGD_HOOKS_H
 
-#include "region.h"
+#include "engine/region.h"
 
 struct migd_hooks {
 	const char *on_pause;

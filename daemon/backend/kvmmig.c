@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmmig region backend (see backend_kvmmig.h and
+ * kvmmig region backend (see kvmmig.h and
  * Documentation/dirty-logging.rst for the ioctls): the same code serves
  * an inherited region fd and the fds KVMMIG_OPEN_SESSION_REGION gives.
  *
@@ -19,8 +19,8 @@
 
 #include <linux/kvmmig.h>
 
-#include "backend_kvmmig.h"
-#include "log.h"
+#include "common/log.h"
+#include "kvmmig.h"
 
 /* Harvest in slices: a bounded bitmap, and the kernel reschedules anyway. */
 #define HARVEST_SLICE	(1ull << 20)	/* pages: 4 GiB, a 128 KiB bitmap */

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "session/netlink.h"
+#include "session/pidfile.h"
+#include "session/session.h"
 #include "list.h"
-#include "log.h"
-#include "nl.h"
-#include "pidfile.h"
-#include "session.h"
 
 struct listing {
 	struct migd_nl_session *sessions;

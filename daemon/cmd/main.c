@@ -13,17 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend_file.h"
-#include "backend_kvmmig.h"
-#include "hooks.h"
+#include "backend/file.h"
+#include "backend/hooks.h"
+#include "backend/kvmmig.h"
+#include "common/log.h"
+#include "common/migd.h"
+#include "common/tmpfile.h"
+#include "engine/precopy.h"
+#include "session/pidfile.h"
+#include "session/session.h"
+#include "transport/tcp.h"
 #include "list.h"
-#include "log.h"
-#include "migd.h"
-#include "pidfile.h"
-#include "precopy.h"
-#include "session.h"
-#include "tmpfile.h"
-#include "transport.h"
 #include "verify.h"
 
 _Atomic int migd_cancelled;

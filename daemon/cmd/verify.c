@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 #include "verify.h"
 
 /* One bit per page: 2^31 pages (8 TiB of 4 KiB pages) is 256 MiB at most. */

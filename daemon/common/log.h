@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Logging to stderr with levels.  The progress line shares stderr, so a
- * log message first clears it (progress.c registers how).
+ * log message first clears it (engine/progress.c registers how).
  */
 #ifndef MIGD_LOG_H
 #define MIGD_LOG_H

@@ -17,10 +17,10 @@
 
 #include <stdbool.h>
 
+#include "transport/tcp.h"
 #include "policy.h"
 #include "progress.h"
 #include "region.h"
-#include "transport.h"
 
 struct migd_send_opts {
 	struct migd_policy policy;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The region backend interface: what the migration engine needs from
- * guest memory on either side.  A backend is a file (backend_file.c) or a
- * kvmmig region fd (backend_kvmmig.c), inherited or opened from a session
- * (session.c).  Every call returns 0 or -errno.
+ * guest memory on either side.  A backend is a file (backend/file.c) or a
+ * kvmmig region fd (backend/kvmmig.c), inherited or opened from a session
+ * (session/session.c).  Every call returns 0 or -errno.
  *
  * Page indices count pages of the region's page_size from its start.
  */
@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream/stream.h"
 #include "state.h"
-#include "stream.h"
 
 struct migd_region;
 

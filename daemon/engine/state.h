@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 
 struct migd_state_blob {
 	struct kvmmig_stream_state_desc desc;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generic netlink client for the kvmmig family (see nl.h).  Replies are
+ * Generic netlink client for the kvmmig family (see netlink.h).  Replies are
  * walked by hand rather than with mnl_cb_run(), so that an error's
  * extended ack (the kernel's own words) reaches migd's message.
  */
@@ -18,9 +18,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include "log.h"
-#include "migd.h"
-#include "nl.h"
+#include "common/log.h"
+#include "common/migd.h"
+#include "netlink.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK		11

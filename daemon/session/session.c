@@ -14,9 +14,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "backend_kvmmig.h"
-#include "log.h"
-#include "migd.h"
+#include "backend/kvmmig.h"
+#include "common/log.h"
+#include "common/migd.h"
 #include "session.h"
 
 #define DEV_PATH	"/dev/" KVMMIG_DEVICE_NAME

@@ -3,7 +3,7 @@
  * kvmmig sessions: the VMM's regions and state, reached by session name.
  * migd drives the session's state machine (uapi linux/kvmmig.h) over
  * netlink and moves the pages through the fds KVMMIG_OPEN_SESSION_REGION
- * gives (backend_kvmmig.c).  This file turns that into the engine's
+ * gives (backend/kvmmig.c).  This file turns that into the engine's
  * interfaces: regions, struct migd_vm_ops on the source (pause = PAUSE and
  * wait for PAUSED, resume = RESUME, hand-over = HANDOVER, state = the
  * BLOB_GET dump) and struct migd_dest_ops on the destination (bind =
@@ -15,9 +15,9 @@
 
 #include <stdbool.h>
 
-#include "nl.h"
+#include "engine/region.h"
+#include "netlink.h"
 #include "pidfile.h"
-#include "region.h"
 
 struct migd_session {
 	struct migd_nl nl;

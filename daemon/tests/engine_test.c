@@ -19,9 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "migd.h"
-#include "precopy.h"
+#include "common/log.h"
+#include "common/migd.h"
+#include "engine/precopy.h"
 
 _Atomic int migd_cancelled;
 

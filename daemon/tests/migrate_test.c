@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirtylog.h"
-#include "migd.h"
-#include "policy.h"
-#include "stream.h"
+#include "backend/dirtylog.h"
+#include "common/migd.h"
+#include "engine/policy.h"
+#include "stream/stream.h"
 
 _Atomic int migd_cancelled;
 

@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "stream.h"
-#include "verify.h"
+#include "cmd/verify.h"
+#include "stream/crc32c.h"
+#include "stream/stream.h"
 #include "wire.h"
 
 /* ---------------------------------------------------------------------- */

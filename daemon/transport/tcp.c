@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP transport (see transport.h).  Sockets are non-blocking and every
+ * TCP transport (see tcp.h).  Sockets are non-blocking and every
  * wait is a poll() of at most POLL_SLICE_MS, so that a cancel, a timeout
  * and the rate cap are all handled in one place.
  */
@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "migd.h"
-#include "transport.h"
+#include "common/log.h"
+#include "common/migd.h"
+#include "tcp.h"
 
 #define POLL_SLICE_MS	100
 #define IO_CHUNK	(256u << 10)

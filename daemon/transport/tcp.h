@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 
 #define MIGD_ADDR_LEN		96
 

@@ -10,7 +10,7 @@
 #ifndef MIGD_BACKEND_FILE_H
 #define MIGD_BACKEND_FILE_H
 
-#include "region.h"
+#include "engine/region.h"
 
 int migd_file_open_source(struct migd_region *r, const char *path,
 			  uint32_t page_size, struct migd_vm_ops *vm);

@@ -2,16 +2,16 @@
 /*
  * kvmmig regions: guest RAM owned by kvmmig.ko, reached through a region
  * fd: one the VMM passed to migd ("fd:N" on the command line), or one
- * migd opened with KVMMIG_OPEN_SESSION_REGION (session.c).  Pages are read
- * and written with pread and pwrite on the fd; dirty pages come from
- * KVMMIG_DIRTY_LOG_HARVEST.
+ * migd opened with KVMMIG_OPEN_SESSION_REGION (session/session.c).  Pages
+ * are read and written with pread and pwrite on the fd; dirty pages come
+ * from KVMMIG_DIRTY_LOG_HARVEST.
  */
 #ifndef MIGD_BACKEND_KVMMIG_H
 #define MIGD_BACKEND_KVMMIG_H
 
 #include <stdbool.h>
 
-#include "region.h"
+#include "engine/region.h"
 
 /* True if @fd is a kvmmig region fd. */
 bool migd_kvmmig_is_region(int fd);
