@@ -158,9 +158,7 @@ int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms,
 
 		if (migd_dirtylog_state(log) == MIGD_VM_PAUSED)
 			return 0;
-		if (migd_cancelled)
-			err = -ECANCELED;
-		else if (check)
+		if (check)
 			err = check(arg);
 		if (!err && migd_now_ns() >= deadline)
 			err = -ETIMEDOUT;

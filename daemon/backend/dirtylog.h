@@ -79,8 +79,8 @@ uint64_t migd_dirtylog_harvest(struct migd_dirtylog *log, uint64_t first,
 
 /*
  * migd side: asks the writer to pause and waits up to @timeout_ms for it;
- * -ETIMEDOUT (the request is withdrawn), -ECANCELED, or what @check (if
- * not NULL) returned when it returned non-zero.
+ * -ETIMEDOUT (the request is withdrawn), or what @check (if not NULL)
+ * returned when it returned non-zero, such as -ECANCELED.
  */
 int migd_dirtylog_pause(struct migd_dirtylog *log, int timeout_ms,
 			int (*check)(void *arg), void *arg);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,9 +14,12 @@
 #include "common/migd.h"
 #include "hooks.h"
 
-/* Runs "sh -c @cmd"; 0 if it exits 0, -ETIMEDOUT, -ECANCELED, @check's. */
+/*
+ * Runs "sh -c @cmd"; 0 if it exits 0, -ETIMEDOUT, or what @check (may be
+ * NULL) returned, such as -ECANCELED.
+ */
 static int run_cmd(const char *what, const char *cmd, int timeout_ms,
-		   bool cancellable, int (*check)(void *arg), void *arg)
+		   int (*check)(void *arg), void *arg)
 {
 	uint64_t deadline = migd_now_ns() + (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC;
 	int status, ret;
@@ -39,11 +41,7 @@ static int run_cmd(const char *what, const char *cmd, int timeout_ms,
 			break;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		ret = 0;
-		if (cancellable && migd_cancelled)
-			ret = -ECANCELED;
-		else if (check)
-			ret = check(arg);
+		ret = check ? check(arg) : 0;
 		if (!ret && timeout_ms > 0 && migd_now_ns() >= deadline)
 			ret = -ETIMEDOUT;
 		if (ret) {
@@ -65,7 +63,7 @@ static int hook_pause(void *opaque, int timeout_ms, int (*check)(void *arg), voi
 {
 	struct migd_hooks *h = opaque;
 
-	return run_cmd("pause", h->on_pause, timeout_ms, true, check, arg);
+	return run_cmd("pause", h->on_pause, timeout_ms, check, arg);
 }
 
 static void hook_resume(void *opaque)
@@ -73,7 +71,7 @@ static void hook_resume(void *opaque)
 	struct migd_hooks *h = opaque;
 
 	/* Not cancellable: the VM must run again whatever happened. */
-	if (h->on_resume && run_cmd("resume", h->on_resume, 0, false, NULL, NULL))
+	if (h->on_resume && run_cmd("resume", h->on_resume, 0, NULL, NULL))
 		pr_err("the VM may still be paused on the source");
 }
 
@@ -82,7 +80,7 @@ static void hook_handover(void *opaque)
 	struct migd_hooks *h = opaque;
 
 	if (h->on_handover)
-		run_cmd("hand-over", h->on_handover, 0, false, NULL, NULL);
+		run_cmd("hand-over", h->on_handover, 0, NULL, NULL);
 }
 
 void migd_hooks_install(struct migd_vm_ops *vm, struct migd_hooks *h)

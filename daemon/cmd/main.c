@@ -26,7 +26,8 @@
 #include "list.h"
 #include "verify.h"
 
-_Atomic int migd_cancelled;
+/* SIGINT and SIGTERM ask the migration to stop; whatever waits is handed it. */
+static struct migd_cancel cancel;
 
 static void usage(FILE *out)
 {
@@ -375,7 +376,7 @@ static int open_region(struct cmdline *c, struct migd_region *r, bool source,
 static void on_signal(int sig)
 {
 	(void)sig;
-	migd_cancelled = 1;
+	cancel.requested = 1;
 }
 
 static void install_signals(void)
@@ -425,6 +426,7 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 		.pause_timeout_ms = c->pause_timeout_ms,
 		.to_file = !!c->output,
 		.progress = c->progress,
+		.cancel = &cancel,
 	};
 	static struct migd_stats st;
 	struct migd_vm_ops vm = { 0 };
@@ -478,7 +480,7 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 			snprintf(peer, sizeof(peer), "%s", c->output);
 		}
 	} else {
-		ret = migd_connect(c->peer, c->timeout_ms, &fd, peer, sizeof(peer));
+		ret = migd_connect(c->peer, c->timeout_ms, &cancel, &fd, peer, sizeof(peer));
 		if (ret) {
 			if (ret == -ECANCELED)
 				pr_err("cancelled");
@@ -487,7 +489,7 @@ static int run_source(struct cmdline *c, struct migd_region *regions)
 		pr_info("connected to %s", peer);
 	}
 	st.peer = peer;
-	migd_conn_init(&conn, fd, c->timeout_ms, c->rate_limit);
+	migd_conn_init(&conn, fd, c->timeout_ms, c->rate_limit, &cancel);
 	ret = migd_precopy_send(regions, nregions, &vm, &conn, &so, &st);
 	if (!ret && out.fd >= 0) {
 		ret = migd_tmpfile_commit(&out);
@@ -518,6 +520,7 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 	struct migd_recv_opts ro = {
 		.progress = c->progress,
 		.ack_timeout_ms = c->pause_timeout_ms,
+		.cancel = &cancel,
 	};
 	static struct migd_stats st;
 	char bound[MIGD_ADDR_LEN + 16], peer[MIGD_ADDR_LEN + 16];
@@ -549,7 +552,7 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 		pr_info("listening on %s for the WAITING session that matches", bound);
 	else
 		pr_info("listening on %s", bound);
-	ret = migd_accept(lfd, 0, &fd, peer, sizeof(peer));
+	ret = migd_accept(lfd, 0, &cancel, &fd, peer, sizeof(peer));
 	if (ret) {
 		pr_err("%s", ret == -ECANCELED ? "cancelled" : strerror(-ret));
 		goto out;
@@ -559,7 +562,7 @@ static int run_dest(struct cmdline *c, struct migd_region *regions)
 	lfd = -1;
 	pr_info("migration from %s", peer);
 	st.peer = peer;
-	migd_conn_init(&conn, fd, c->timeout_ms, 0);
+	migd_conn_init(&conn, fd, c->timeout_ms, 0, &cancel);
 	ret = migd_precopy_recv(regions, nregions, &conn, &ro, &st);
 	report(c, &st, ret);
 out:
@@ -605,7 +608,7 @@ int main(int argc, char **argv)
 		return ret;
 	if (c.cancel) {
 		install_signals();
-		return migd_cancel_main(c.cancel, c.timeout_ms);
+		return migd_cancel_main(c.cancel, c.timeout_ms, &cancel);
 	}
 	regions = calloc(c.nregions ? c.nregions : 1, sizeof(*regions));
 	if (!regions) {

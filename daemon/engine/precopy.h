@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "transport/tcp.h"
+#include "common/cancel.h"
 #include "policy.h"
 #include "progress.h"
 #include "region.h"
@@ -27,6 +28,7 @@ struct migd_send_opts {
 	int pause_timeout_ms;
 	bool to_file;		/* no return stream: a save */
 	enum migd_progress_mode progress;
+	struct migd_cancel *cancel;	/* may be NULL */
 };
 
 struct migd_recv_opts {
@@ -34,6 +36,7 @@ struct migd_recv_opts {
 	/* The VMM on this side, or NULL (file regions). */
 	const struct migd_dest_ops *dest;
 	int ack_timeout_ms;	/* for dest->arrive() */
+	struct migd_cancel *cancel;	/* may be NULL */
 };
 
 /*

@@ -292,12 +292,6 @@ static int dest_check(struct receiver *rc)
 	return ret ? fail(rc, ret, "%s", dest_error(rc, ret)) : 0;
 }
 
-static int cancel_check(void *arg)
-{
-	(void)arg;
-	return migd_cancelled ? -ECANCELED : 0;
-}
-
 static void round_end(struct receiver *rc)
 {
 	if (!rc->st->round)
@@ -398,7 +392,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 		pr_info("all memory and %u state blobs (%" PRIu64 " bytes) received; "
 			"handing over to the VMM", rc->state.count, rc->state.bytes);
 		ret = rc->dest->arrive(rc->dest->opaque, &rc->state, o->ack_timeout_ms,
-				       cancel_check, NULL);
+				       migd_cancel_check, o->cancel);
 		if (ret == -ECANCELED)
 			return fail(rc, ret, "cancelled while the VMM was taking over");
 		if (ret == -ETIMEDOUT && !(rc->dest->last_error &&

@@ -66,8 +66,8 @@ struct migd_region {
 struct migd_vm_ops {
 	/*
 	 * Waits up to @timeout_ms for the VM to stop, calling @check now and
-	 * then; a non-zero return from it (-errno) abandons the pause.  A
-	 * failed pause leaves the VM running.
+	 * then; a non-zero return from it (-errno: -ECANCELED, a lost peer)
+	 * abandons the pause.  A failed pause leaves the VM running.
 	 */
 	int (*pause)(void *opaque, int timeout_ms, int (*check)(void *arg),
 		     void *arg);
@@ -104,8 +104,8 @@ struct migd_dest_ops {
 	/*
 	 * The stream has ended cleanly and every region is committed: give
 	 * @state to the VMM and wait up to @timeout_ms until it runs the VM,
-	 * calling @check now and then.  Only after 0 does the destination
-	 * confirm to the source.
+	 * calling @check now and then (it says -ECANCELED, like pause()'s).
+	 * Only after 0 does the destination confirm to the source.
 	 */
 	int (*arrive)(void *opaque, const struct migd_state *state, int timeout_ms,
 		      int (*check)(void *arg), void *arg);

@@ -319,9 +319,14 @@ static int wait_confirmation(struct sender *s)
 	return 0;
 }
 
-static int peer_alive(void *arg)
+/* While the VM pauses: give up on a cancel or when the peer has gone. */
+static int pause_check(void *arg)
 {
-	return migd_conn_check_alive(arg);
+	struct sender *s = arg;
+
+	if (migd_cancel_requested(s->opts->cancel))
+		return -ECANCELED;
+	return migd_conn_check_alive(s->conn);
 }
 
 static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
@@ -414,7 +419,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 			 ps.est_downtime_ns / 1e6, migd_stop_reason_name(why));
 		if (why != MIGD_CONTINUE)
 			break;
-		if (migd_cancelled)
+		if (migd_cancel_requested(o->cancel))
 			return fail(s, -ECANCELED, "cancelled during pre-copy");
 		ret = send_round(s, 0, dirty);
 		if (ret)
@@ -429,7 +434,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	 */
 	s->st->pause_ns = migd_now_ns();
 	if (vm->pause) {
-		ret = vm->pause(vm->opaque, o->pause_timeout_ms, peer_alive, s->conn);
+		ret = vm->pause(vm->opaque, o->pause_timeout_ms, pause_check, s);
 		if (ret == -ECANCELED)
 			return fail(s, ret, "cancelled while pausing the VM");
 		if (ret == -ECONNRESET)

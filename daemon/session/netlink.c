@@ -18,6 +18,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include "common/cancel.h"
 #include "common/log.h"
 #include "common/migd.h"
 #include "netlink.h"
@@ -31,7 +32,6 @@
 
 /* Big enough for a dump's batch and for one blob of KVMMIG_BLOB_MAX_SIZE. */
 #define NL_BUF_SIZE		(128u << 10)
-#define POLL_SLICE_MS		100
 /* A wait re-reads the session this often, in case an event went missing. */
 #define RESYNC_MS		1000
 
@@ -683,14 +683,12 @@ int migd_nl_wait_state(struct migd_nl *nl, uint32_t id, uint32_t want, uint32_t 
 			return 0;
 		if (last->state != via)
 			return -ESTALE;
-		if (migd_cancelled)
-			return -ECANCELED;
 		ret = check ? check(arg) : 0;
 		if (ret)
 			return ret;
 		if (timeout_ms > 0 && now - start >= (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC)
 			return -ETIMEDOUT;
-		ret = migd_nl_events(nl, POLL_SLICE_MS, wait_event, &w);
+		ret = migd_nl_events(nl, MIGD_POLL_SLICE_MS, wait_event, &w);
 		if (ret)
 			return ret;
 	}

@@ -120,10 +120,10 @@ int migd_nl_events(struct migd_nl *nl, int timeout_ms,
 
 /*
  * Waits until session @id is in state @want, accepting only @via
- * meanwhile.  Returns 0; -ETIMEDOUT after
- * @timeout_ms; -ECANCELED; what @check (may be NULL) returned; -ENOENT
- * when the session is gone (its VMM closed it); -ESTALE when it went to
- * another state.  @last gets the last state seen.
+ * meanwhile.  Returns 0; -ETIMEDOUT after @timeout_ms; what @check (may
+ * be NULL) returned, such as -ECANCELED; -ENOENT when the session is gone
+ * (its VMM closed it); -ESTALE when it went to another state.  @last gets
+ * the last state seen.
  */
 int migd_nl_wait_state(struct migd_nl *nl, uint32_t id, uint32_t want,
 		       uint32_t via, int timeout_ms, int (*check)(void *arg),

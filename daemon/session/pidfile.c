@@ -150,7 +150,7 @@ int migd_pidfile_owner(const char *name)
 	return pid > 0 && is_live_migd(pid) ? pid : 0;
 }
 
-int migd_cancel_main(const char *name, int timeout_ms)
+int migd_cancel_main(const char *name, int timeout_ms, struct migd_cancel *cancel)
 {
 	uint64_t deadline = migd_now_ns() + (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC;
 	char path[PATH_MAX];
@@ -184,7 +184,7 @@ int migd_cancel_main(const char *name, int timeout_ms)
 	while (read_pid(path) == pid && is_live_migd(pid)) {
 		struct timespec ts = { 0, 20 * MIGD_NSEC_PER_MSEC };
 
-		if (migd_cancelled) {
+		if (migd_cancel_requested(cancel)) {
 			pr_err("interrupted; migd pid %d is still stopping", pid);
 			return 1;
 		}

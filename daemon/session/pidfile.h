@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "common/cancel.h"
+
 #define MIGD_RUN_DIR	"/run/migd"
 
 struct migd_pidfile {
@@ -26,8 +28,11 @@ int migd_pidfile_create(struct migd_pidfile *pf, const char *name, char *err,
 			size_t errlen);
 void migd_pidfile_remove(struct migd_pidfile *pf);
 
-/* "migd --cancel NAME": the exit status (0 stopped, 1 not running/timeout). */
-int migd_cancel_main(const char *name, int timeout_ms);
+/*
+ * "migd --cancel NAME": the exit status (0 stopped, 1 not running/timeout);
+ * @cancel interrupts the wait for that migd.
+ */
+int migd_cancel_main(const char *name, int timeout_ms, struct migd_cancel *cancel);
 
 /* The pid of the live migd migrating @name, or 0. */
 int migd_pidfile_owner(const char *name);

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,6 @@
 #include "common/log.h"
 #include "common/migd.h"
 #include "engine/precopy.h"
-
-_Atomic int migd_cancelled;
 
 #define PS	4096u
 
@@ -384,7 +383,7 @@ static void *source_main(void *arg)
 	};
 	struct migd_conn conn;
 
-	migd_conn_init(&conn, r->fds[0], 10000, 0);
+	migd_conn_init(&conn, r->fds[0], 10000, 0, NULL);
 	r->sret = migd_precopy_send(&r->src_r, 1, &r->vm, &conn, &so, &r->sst);
 	close(r->fds[0]);
 	return NULL;
@@ -396,7 +395,7 @@ static void *dest_main(void *arg)
 	struct migd_recv_opts ro = { .dest = &r->dest, .ack_timeout_ms = 1000 };
 	struct migd_conn conn;
 
-	migd_conn_init(&conn, r->fds[1], 10000, 0);
+	migd_conn_init(&conn, r->fds[1], 10000, 0, NULL);
 	r->dret = migd_precopy_recv(NULL, 0, &conn, &ro, &r->dst);
 	close(r->fds[1]);
 	return NULL;

@@ -35,8 +35,6 @@
 #include "engine/policy.h"
 #include "stream/stream.h"
 
-_Atomic int migd_cancelled;
-
 #define PS		4096u
 #define TIMEOUT_MS	60000
 

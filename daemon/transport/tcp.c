@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP transport (see tcp.h).  Sockets are non-blocking and every
- * wait is a poll() of at most POLL_SLICE_MS, so that a cancel, a timeout
- * and the rate cap are all handled in one place.
+ * TCP transport (see tcp.h).  Sockets are non-blocking and every wait is
+ * a poll() of at most MIGD_POLL_SLICE_MS, so that a cancel, a timeout and
+ * the rate cap are all handled in one place.
  */
 
 #define _GNU_SOURCE
@@ -24,7 +24,6 @@
 #include "common/migd.h"
 #include "tcp.h"
 
-#define POLL_SLICE_MS	100
 #define IO_CHUNK	(256u << 10)
 
 int migd_parse_hostport(const char *s, bool port_only_ok, char *host,
@@ -151,15 +150,15 @@ static void tune_socket(int fd)
 }
 
 /* Waits for @events on @fd: 0, -ETIMEDOUT after @timeout_ms, -ECANCELED. */
-static int wait_fd(int fd, short events, int timeout_ms)
+static int wait_fd(int fd, short events, int timeout_ms, struct migd_cancel *cancel)
 {
 	uint64_t deadline = migd_now_ns() + (uint64_t)timeout_ms * MIGD_NSEC_PER_MSEC;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
-		int slice = POLL_SLICE_MS, n;
+		int slice = MIGD_POLL_SLICE_MS, n;
 
-		if (migd_cancelled)
+		if (migd_cancel_requested(cancel))
 			return -ECANCELED;
 		if (timeout_ms > 0) {
 			uint64_t now = migd_now_ns();
@@ -177,14 +176,15 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	}
 }
 
-int migd_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t plen)
+int migd_accept(int lfd, int timeout_ms, struct migd_cancel *cancel, int *fd,
+		char *peer, size_t plen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int ret, c;
 
 	for (;;) {
-		ret = wait_fd(lfd, POLLIN, timeout_ms);
+		ret = wait_fd(lfd, POLLIN, timeout_ms, cancel);
 		if (ret)
 			return ret;
 		sl = sizeof(ss);
@@ -200,7 +200,8 @@ int migd_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t plen)
 	return 0;
 }
 
-int migd_connect(const char *spec, int timeout_ms, int *fd, char *peer, size_t plen)
+int migd_connect(const char *spec, int timeout_ms, struct migd_cancel *cancel,
+		 int *fd, char *peer, size_t plen)
 {
 	char host[MIGD_ADDR_LEN], port[16];
 	struct addrinfo *res, *ai;
@@ -229,7 +230,7 @@ int migd_connect(const char *spec, int timeout_ms, int *fd, char *peer, size_t p
 		if (connect(c, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
 			ret = -errno;
 		} else {
-			ret = wait_fd(c, POLLOUT, timeout_ms);
+			ret = wait_fd(c, POLLOUT, timeout_ms, cancel);
 			if (!ret && getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el))
 				err = errno;
 			if (!ret)
@@ -254,7 +255,8 @@ int migd_connect(const char *spec, int timeout_ms, int *fd, char *peer, size_t p
 	return 0;
 }
 
-void migd_conn_init(struct migd_conn *c, int fd, int timeout_ms, uint64_t rate_limit)
+void migd_conn_init(struct migd_conn *c, int fd, int timeout_ms, uint64_t rate_limit,
+		    struct migd_cancel *cancel)
 {
 	struct stat st;
 
@@ -264,6 +266,7 @@ void migd_conn_init(struct migd_conn *c, int fd, int timeout_ms, uint64_t rate_l
 	c->timeout_ms = timeout_ms;
 	c->rate_limit = rate_limit;
 	c->rl_start_ns = migd_now_ns();
+	c->cancel = cancel;
 }
 
 /* Sleeps as long as the cap says the bytes sent so far need. */
@@ -275,7 +278,7 @@ static int pace(struct migd_conn *c)
 		uint64_t now = migd_now_ns();
 		struct timespec ts = { 0, 0 };
 
-		if (migd_cancelled)
+		if (migd_cancel_requested(c->cancel))
 			return -ECANCELED;
 		if (now >= due) {
 			/* Idle time is not credit: no bursts after a pause. */
@@ -286,8 +289,8 @@ static int pace(struct migd_conn *c)
 			return 0;
 		}
 		due -= now;
-		if (due > POLL_SLICE_MS * MIGD_NSEC_PER_MSEC)
-			due = POLL_SLICE_MS * MIGD_NSEC_PER_MSEC;
+		if (due > MIGD_POLL_SLICE_MS * MIGD_NSEC_PER_MSEC)
+			due = MIGD_POLL_SLICE_MS * MIGD_NSEC_PER_MSEC;
 		ts.tv_nsec = due;
 		nanosleep(&ts, NULL);
 	}
@@ -308,7 +311,7 @@ static int conn_write(void *opaque, const void *buf, size_t len)
 			if (ret)
 				return ret;
 		}
-		if (migd_cancelled)
+		if (migd_cancel_requested(c->cancel))
 			return -ECANCELED;
 		if (c->is_socket)
 			n = send(c->fd, p, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -319,7 +322,7 @@ static int conn_write(void *opaque, const void *buf, size_t len)
 				continue;
 			if (errno != EAGAIN)
 				return -errno;
-			ret = wait_fd(c->fd, POLLOUT, c->timeout_ms);
+			ret = wait_fd(c->fd, POLLOUT, c->timeout_ms, c->cancel);
 			if (ret)
 				return ret;
 			continue;
@@ -340,7 +343,7 @@ static ssize_t conn_read(void *opaque, void *buf, size_t len)
 		ssize_t n;
 		int ret;
 
-		if (migd_cancelled)
+		if (migd_cancel_requested(c->cancel))
 			return -ECANCELED;
 		n = c->is_socket ? recv(c->fd, buf, len, MSG_DONTWAIT) : read(c->fd, buf, len);
 		if (n >= 0) {
@@ -351,7 +354,7 @@ static ssize_t conn_read(void *opaque, void *buf, size_t len)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		ret = wait_fd(c->fd, POLLIN, c->timeout_ms);
+		ret = wait_fd(c->fd, POLLIN, c->timeout_ms, c->cancel);
 		if (ret)
 			return ret;
 	}

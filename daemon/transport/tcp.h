@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * TCP transport: address parsing, listen/accept/connect, and a connection
- * that the stream library reads and writes through.  Every wait polls the
- * cancel flag, gives up with -ETIMEDOUT after timeout_ms without progress
- * (a dead peer), and a bandwidth cap paces writes.
+ * that the stream library reads and writes through.  Every wait looks at
+ * the cancel flag it is given, gives up with -ETIMEDOUT after timeout_ms
+ * without progress (a dead peer), and a bandwidth cap paces writes.
  */
 #ifndef MIGD_TRANSPORT_H
 #define MIGD_TRANSPORT_H
@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cancel.h"
 #include "stream/stream.h"
+
+/* The TCP port of --listen and --peer when none is given. */
+#define MIGD_DEFAULT_PORT	"7471"
 
 #define MIGD_ADDR_LEN		96
 
@@ -25,6 +29,7 @@ struct migd_conn {
 	uint64_t rl_bytes;
 	uint64_t bytes_out;
 	uint64_t bytes_in;
+	struct migd_cancel *cancel;	/* may be NULL */
 };
 
 /*
@@ -37,12 +42,13 @@ int migd_parse_hostport(const char *s, bool port_only_ok, char *host,
 /* Listens on [ADDR:]PORT; @bound gets "addr:port" as bound (port 0 works). */
 int migd_listen(const char *spec, int *lfd, char *bound, size_t blen);
 /* Waits for one connection; @timeout_ms <= 0 waits until cancelled. */
-int migd_accept(int lfd, int timeout_ms, int *fd, char *peer, size_t plen);
-int migd_connect(const char *spec, int timeout_ms, int *fd, char *peer,
-		 size_t plen);
+int migd_accept(int lfd, int timeout_ms, struct migd_cancel *cancel, int *fd,
+		char *peer, size_t plen);
+int migd_connect(const char *spec, int timeout_ms, struct migd_cancel *cancel,
+		 int *fd, char *peer, size_t plen);
 
 void migd_conn_init(struct migd_conn *c, int fd, int timeout_ms,
-		    uint64_t rate_limit);
+		    uint64_t rate_limit, struct migd_cancel *cancel);
 void migd_conn_sink(struct migd_conn *c, struct kvmmig_stream_sink *sink);
 void migd_conn_source(struct migd_conn *c, struct kvmmig_stream_source *src);
 /*
