@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/migd.h"
+#include "common/clock.h"
 #include "dirtylog.h"
 
 static size_t log_len(uint64_t npages)

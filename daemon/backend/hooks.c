@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "hooks.h"
 
 /*

@@ -6,7 +6,7 @@
  * in socket buffers and would look infinitely fast.
  */
 
-#include "common/migd.h"
+#include "common/clock.h"
 #include "policy.h"
 
 const char *migd_stop_reason_name(enum migd_stop_reason r)

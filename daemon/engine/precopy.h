@@ -17,8 +17,8 @@
 
 #include <stdbool.h>
 
-#include "transport/tcp.h"
 #include "common/cancel.h"
+#include "transport/tcp.h"
 #include "policy.h"
 #include "progress.h"
 #include "region.h"

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "precopy.h"
 
 /* One bit per page is tracked for streams up to this size (64 GiB). */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "precopy.h"
 
 #define BATCH_PAGES	1024

@@ -19,8 +19,8 @@
 #include <linux/netlink.h>
 
 #include "common/cancel.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "netlink.h"
 
 #ifndef NETLINK_EXT_ACK

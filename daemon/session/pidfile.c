@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "pidfile.h"
 
 static const char *run_dir(void)

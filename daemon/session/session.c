@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "backend/kvmmig.h"
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "session.h"
 
 #define DEV_PATH	"/dev/" KVMMIG_DEVICE_NAME

@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "engine/precopy.h"
 
 #define PS	4096u

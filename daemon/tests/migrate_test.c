@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "backend/dirtylog.h"
-#include "common/migd.h"
+#include "common/clock.h"
 #include "engine/policy.h"
 #include "stream/stream.h"
 

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
-#include "common/migd.h"
 #include "tcp.h"
 
 #define IO_CHUNK	(256u << 10)

@@ -2,8 +2,8 @@
 /*
  * The monotonic clock every part of migd measures time with.
  */
-#ifndef MIGD_MIGD_H
-#define MIGD_MIGD_H
+#ifndef MIGD_CLOCK_H
+#define MIGD_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
@@ -19,4 +19,4 @@ static inline uint64_t migd_now_ns(void)
 #define MIGD_NSEC_PER_SEC	1000000000ull
 #define MIGD_NSEC_PER_MSEC	1000000ull
 
-#endif /* MIGD_MIGD_H */
+#endif /* MIGD_CLOCK_H */
