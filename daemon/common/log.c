@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Logging to stderr: "migd: LEVEL: message", one line per call.
+ * Logging to stderr: "migd: LEVEL: message", one line per call, and the
+ * status line, redrawn in place with "\r" and "erase line".
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "log.h"
 
+#define ERASE_LINE	"\r\033[K"
+
 int migd_log_level = MIGD_LOG_INFO;
-void (*migd_log_hook)(void);
+static bool status_drawn;
 
 static const char *const level_name[] = {
 	[MIGD_LOG_ERR] = "error",
@@ -28,9 +32,30 @@ void migd_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (migd_log_hook)
-		migd_log_hook();
+	migd_log_status_clear();
 	/* One write per line, so two processes sharing stderr do not mix. */
 	fprintf(stderr, "migd: %s: %s\n", level_name[level], buf);
 	fflush(stderr);
+}
+
+void migd_log_status(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ERASE_LINE "%s", buf);
+	fflush(stderr);
+	status_drawn = true;
+}
+
+void migd_log_status_clear(void)
+{
+	if (!status_drawn)
+		return;
+	fputs(ERASE_LINE, stderr);
+	fflush(stderr);
+	status_drawn = false;
 }

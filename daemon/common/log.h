@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Logging to stderr with levels.  The progress line shares stderr, so a
- * log message first clears it (engine/progress.c registers how).
+ * Logging to stderr with levels, and the one status line (the progress
+ * line) that may stand below the messages: a message first clears it, so
+ * the line is only ever drawn where the next message will go.
  */
 #ifndef MIGD_LOG_H
 #define MIGD_LOG_H
@@ -16,11 +17,14 @@ enum migd_log_level {
 /* Messages above this level are dropped; -q and -v move it. */
 extern int migd_log_level;
 
-/* Called before a message is printed, e.g. to clear a progress line. */
-extern void (*migd_log_hook)(void);
-
 void migd_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Draws the status line in place of the one drawn before, if any. */
+void migd_log_status(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+/* Erases the status line, if one is drawn. */
+void migd_log_status_clear(void);
 
 #define pr_err(...)	migd_log(MIGD_LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)	migd_log(MIGD_LOG_WARN, __VA_ARGS__)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Progress line and summaries (see progress.h).  The line is redrawn in
- * place with "\r" and "erase line", by default only on a terminal;
+ * Progress line and summaries (see progress.h).  The line is the log's
+ * status line (common/log.h), drawn by default only on a terminal;
  * elsewhere the per-round log lines are all there is, so logs stay
  * greppable, unless --progress asks for the line anyway (a serial
  * console is a terminal that isatty() does not see).
@@ -18,22 +18,12 @@
 
 static struct {
 	bool on;
-	bool drawn;
 	uint64_t last_ns;
 	/* Rate over a sliding sample, not since the start. */
 	uint64_t sample_ns;
 	uint64_t sample_bytes;
 	double mbps;
 } pl;
-
-static void clear_line(void)
-{
-	if (pl.drawn) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		pl.drawn = false;
-	}
-}
 
 void migd_progress_start(struct migd_stats *s, enum migd_progress_mode mode)
 {
@@ -42,15 +32,12 @@ void migd_progress_start(struct migd_stats *s, enum migd_progress_mode mode)
 		(mode == MIGD_PROGRESS_AUTO && isatty(STDERR_FILENO));
 	pl.sample_ns = migd_now_ns();
 	pl.sample_bytes = s->bytes;
-	if (pl.on)
-		migd_log_hook = clear_line;
 }
 
 void migd_progress_stop(void)
 {
-	clear_line();
+	migd_log_status_clear();
 	pl.on = false;
-	migd_log_hook = NULL;
 }
 
 static void fmt_eta(char *buf, size_t len, double sec)
@@ -84,11 +71,10 @@ void migd_progress_update(struct migd_stats *s, bool force)
 	left = s->round_planned > s->round_done ? s->round_planned - s->round_done : 0;
 	fmt_eta(eta, sizeof(eta),
 		pl.mbps > 0 ? (double)left * s->page_size / (pl.mbps * 1e6) : -1);
-	fprintf(stderr, "\r\033[K%s round %" PRIu32 "%s %5.1f%%  %7.1f MB/s  dirty %" PRIu64 " pages/s  %" PRIu64 " MiB  ETA %s",
-		s->source ? "sending" : "receiving", s->round, s->stopped ? " (stopped)" : "",
-		pct, pl.mbps, s->dirty_rate, s->bytes >> 20, eta);
-	fflush(stderr);
-	pl.drawn = true;
+	migd_log_status("%s round %" PRIu32 "%s %5.1f%%  %7.1f MB/s  dirty %" PRIu64 " pages/s  %" PRIu64 " MiB  ETA %s",
+			s->source ? "sending" : "receiving", s->round,
+			s->stopped ? " (stopped)" : "", pct, pl.mbps, s->dirty_rate,
+			s->bytes >> 20, eta);
 }
 
 void migd_stats_round_done(struct migd_stats *s, uint64_t round_start_ns,
