@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migd list (see list.h).
+ * migd list [--json]: the kvmmig sessions and regions of this host, from
+ * the netlink dumps.
  */
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include "session/netlink.h"
 #include "session/pidfile.h"
 #include "session/session.h"
-#include "list.h"
+#include "subcommands.h"
 
 struct listing {
 	struct migd_nl_session *sessions;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "stream/stream.h"
+#include "subcommands.h"
 #include "verify.h"
 
 /* One bit per page: 2^31 pages (8 TiB of 4 KiB pages) is 256 MiB at most. */

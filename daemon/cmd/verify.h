@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * migd verify: check a saved migration stream and summarise it.
+ * The check behind "migd verify": a saved migration stream, walked with
+ * the reference reader and summarised.
  */
 #ifndef MIGD_VERIFY_H
 #define MIGD_VERIFY_H
@@ -13,8 +14,5 @@
  * for a valid stream, 1 for an invalid one.
  */
 int migd_verify_fd(int fd, const char *name, FILE *out, FILE *err);
-
-/* "migd verify ARGS": argv[0] is "verify".  Returns the exit status. */
-int migd_verify_main(int argc, char **argv);
 
 #endif /* MIGD_VERIFY_H */

@@ -9,9 +9,8 @@
 #define MIGD_PIDFILE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
-
-#include "common/cancel.h"
 
 #define MIGD_RUN_DIR	"/run/migd"
 
@@ -28,13 +27,16 @@ int migd_pidfile_create(struct migd_pidfile *pf, const char *name, char *err,
 			size_t errlen);
 void migd_pidfile_remove(struct migd_pidfile *pf);
 
-/*
- * "migd --cancel NAME": the exit status (0 stopped, 1 not running/timeout);
- * @cancel interrupts the wait for that migd.
- */
-int migd_cancel_main(const char *name, int timeout_ms, struct migd_cancel *cancel);
-
 /* The pid of the live migd migrating @name, or 0. */
 int migd_pidfile_owner(const char *name);
+
+/* For --cancel, which must tell why there is no owner. */
+
+/* The pidfile path of session @name; -EINVAL if @name cannot be one. */
+int migd_pidfile_path(char *path, size_t len, const char *name);
+/* The pid in the pidfile at @path; -EINVAL if it holds none, else -errno. */
+int migd_pidfile_read(const char *path);
+/* A live (not zombie) process whose name starts with "migd". */
+bool migd_pidfile_is_live(int pid);
 
 #endif /* MIGD_PIDFILE_H */
