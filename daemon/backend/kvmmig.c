@@ -20,6 +20,7 @@
 #include <linux/kvmmig.h>
 
 #include "common/log.h"
+#include "common/zero.h"
 #include "kvmmig.h"
 
 /* Harvest in slices: a bounded bitmap, and the kernel reschedules anyway. */
@@ -185,16 +186,6 @@ static int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	const uint64_t *w = (const uint64_t *)p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		if (w[i])
-			return false;
-	return true;
-}
-
 /* Writes zeros over pages [first, first + n), ZERO_CHUNK at a time. */
 static int zero_pages(struct migd_region *r, uint64_t first, uint64_t n)
 {
@@ -231,7 +222,7 @@ static int check_pages(struct migd_region *r, uint64_t first, uint64_t n)
 		if (ret)
 			return ret;
 		for (uint64_t i = 0; i < c; i++) {
-			if (all_zero(k->scratch + i * r->page_size, r->page_size))
+			if (migd_is_zero(k->scratch + i * r->page_size, r->page_size))
 				continue;
 			ret = zero_pages(r, first + i, 1);
 			if (ret)

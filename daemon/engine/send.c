@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/zero.h"
 #include "precopy.h"
 
 #define BATCH_PAGES	1024
@@ -48,16 +49,6 @@ void migd_stream_hdr_init(struct kvmmig_stream_hdr *hdr, uint32_t page_size)
 	hdr->sender_major = maj;
 	hdr->sender_minor = min;
 	hdr->sender_patch = pat;
-}
-
-static bool page_is_zero(const uint8_t *p, size_t len)
-{
-	const uint64_t *q = (const uint64_t *)p;
-
-	for (size_t i = 0; i < len / 8; i++)
-		if (q[i])
-			return false;
-	return true;
 }
 
 static int fail(struct sender *s, int err, const char *fmt, ...)
@@ -163,7 +154,7 @@ static int send_batch(struct sender *s, struct migd_region *r, const uint64_t *i
 		const uint8_t *p = s->buf + (size_t)i * ps;
 
 		s->pages[i].index = idx[i];
-		s->pages[i].data = page_is_zero(p, ps) ? NULL : p;
+		s->pages[i].data = migd_is_zero(p, ps) ? NULL : p;
 		nzero += !s->pages[i].data;
 	}
 	ret = kvmmig_stream_write_pages(s->w, r->id, s->pages, n);

@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "common/zero.h"
 #include "crc32c.h"
 #include "stream_priv.h"
 
@@ -361,11 +362,6 @@ int kvmmig_stream_write_round(struct kvmmig_stream_writer *w, uint32_t round,
 	return write_small(w, KVMMIG_REC_ROUND, body, sizeof(body));
 }
 
-static bool page_is_zero(const uint8_t *p, size_t len)
-{
-	return !p[0] && !memcmp(p, p + 1, len - 1);
-}
-
 /*
  * Checks a whole list before any record of it is written, so that a bad
  * entry in the third record of a split does not leave two records behind.
@@ -442,7 +438,7 @@ int kvmmig_stream_write_pages(struct kvmmig_stream_writer *w,
 		/* Greedy: as many pages as fit in max_body; at least one always does. */
 		while (i + n < count) {
 			const struct kvmmig_stream_page *pg = &pages[i + n];
-			bool zero = !pg->data || (w->opts.detect_zero && page_is_zero(pg->data, ps));
+			bool zero = !pg->data || (w->opts.detect_zero && migd_is_zero(pg->data, ps));
 			uint64_t cost = KVMMIG_PAGE_ENTRY_SIZE + (zero ? 0 : ps);
 
 			if (body_len + cost > w->opts.max_body)
