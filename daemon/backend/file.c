@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "common/tmpfile.h"
 #include "dirtylog.h"
@@ -28,46 +29,6 @@ struct file_region {
 	struct migd_tmpfile tmp;
 	uint64_t *written;		/* pages that may be non-zero */
 };
-
-static int pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!n)
-			return -ENODATA;	/* the file shrank under us */
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Source */
@@ -107,7 +68,7 @@ static int src_read_pages(struct migd_region *r, uint64_t first, uint64_t n,
 {
 	struct file_region *f = r->priv;
 
-	return pread_full(f->fd, buf, n * r->page_size, first * r->page_size);
+	return migd_pread_full(f->fd, buf, n * r->page_size, first * r->page_size);
 }
 
 static void file_close(struct migd_region *r)
@@ -254,7 +215,7 @@ static int dst_write_pages(struct migd_region *r, uint64_t first, uint64_t n,
 	if (buf) {
 		for (i = first; i < first + n; i++)
 			f->written[i / 64] |= 1ull << (i % 64);
-		return pwrite_full(f->tmp.fd, buf, n * r->page_size, off);
+		return migd_pwrite_full(f->tmp.fd, buf, n * r->page_size, off);
 	}
 	/* Zero: a page never written is zero already (the file was sparse). */
 	for (i = first; i < first + n; i++) {
@@ -265,7 +226,7 @@ static int dst_write_pages(struct migd_region *r, uint64_t first, uint64_t n,
 			       off, r->page_size))
 			goto cleared;
 		for (uint32_t o = 0; o < r->page_size; o += sizeof(zero)) {
-			ret = pwrite_full(f->tmp.fd, zero, sizeof(zero), off + o);
+			ret = migd_pwrite_full(f->tmp.fd, zero, sizeof(zero), off + o);
 			if (ret)
 				return ret;
 		}

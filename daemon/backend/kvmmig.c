@@ -19,6 +19,7 @@
 
 #include <linux/kvmmig.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "common/zero.h"
 #include "kvmmig.h"
@@ -106,25 +107,8 @@ static int harvest(struct migd_region *r, uint64_t first, uint64_t n,
 static int read_pages(struct migd_region *r, uint64_t first, uint64_t n, void *buf)
 {
 	struct kvmmig_region *k = r->priv;
-	size_t len = n * r->page_size;
-	off_t off = first * r->page_size;
-	char *p = buf;
 
-	while (len) {
-		ssize_t got = pread(k->fd, p, len, off);
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (!got)
-			return -ENODATA;
-		p += got;
-		len -= got;
-		off += got;
-	}
-	return 0;
+	return migd_pread_full(k->fd, buf, n * r->page_size, (off_t)(first * r->page_size));
 }
 
 /*
@@ -167,25 +151,6 @@ static void set_bits(uint64_t *map, uint64_t first, uint64_t n, bool on)
 	}
 }
 
-static int pwrite_full(int fd, const void *buf, size_t len, off_t off)
-{
-	const char *p = buf;
-
-	while (len) {
-		ssize_t put = pwrite(fd, p, len, off);
-
-		if (put < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += put;
-		len -= put;
-		off += put;
-	}
-	return 0;
-}
-
 /* Writes zeros over pages [first, first + n), ZERO_CHUNK at a time. */
 static int zero_pages(struct migd_region *r, uint64_t first, uint64_t n)
 {
@@ -195,8 +160,8 @@ static int zero_pages(struct migd_region *r, uint64_t first, uint64_t n)
 	memset(k->scratch, 0, ZERO_CHUNK);
 	while (n) {
 		uint64_t c = n < per ? n : per;
-		int ret = pwrite_full(k->fd, k->scratch, c * r->page_size,
-				      (off_t)(first * r->page_size));
+		int ret = migd_pwrite_full(k->fd, k->scratch, c * r->page_size,
+					   (off_t)(first * r->page_size));
 
 		if (ret)
 			return ret;
@@ -270,7 +235,7 @@ static int write_pages(struct migd_region *r, uint64_t first, uint64_t n,
 
 	if (!buf)
 		return write_zero(r, first, n);
-	ret = pwrite_full(k->fd, buf, n * r->page_size, (off_t)(first * r->page_size));
+	ret = migd_pwrite_full(k->fd, buf, n * r->page_size, (off_t)(first * r->page_size));
 	if (ret)
 		return ret;
 	set_bits(k->written, first, n, true);
