@@ -8,6 +8,7 @@
  */
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,18 @@ void migd_stats_round_done(struct migd_stats *s, uint64_t round_start_ns,
 	r->bytes = round_bytes;
 	r->ns = migd_now_ns() - round_start_ns;
 	r->dirty_rate = s->dirty_rate;
+}
+
+int migd_stats_fail(struct migd_stats *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(s->error, sizeof(s->error), fmt, ap);
+		va_end(ap);
+	}
+	return err;
 }
 
 static double ms(uint64_t ns)

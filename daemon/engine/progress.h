@@ -70,6 +70,13 @@ void migd_progress_stop(void);
 void migd_stats_round_done(struct migd_stats *s, uint64_t round_start_ns,
 			   uint64_t round_bytes, uint64_t round_zero);
 
+/*
+ * Records why the migration failed, unless a reason is recorded already
+ * (the first failure is the cause), and returns @err.
+ */
+int migd_stats_fail(struct migd_stats *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 void migd_print_summary(FILE *out, const struct migd_stats *s);
 void migd_print_json(FILE *out, const struct migd_stats *s);
 

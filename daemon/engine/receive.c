@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,34 +45,19 @@ struct receiver {
 	uint64_t cur_len;
 };
 
-static int fail(struct receiver *rc, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct receiver *rc, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!rc->st->error[0]) {
-		va_start(ap, fmt);
-		vsnprintf(rc->st->error, sizeof(rc->st->error), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 static int read_fail(struct receiver *rc, int err)
 {
 	const struct kvmmig_stream_error *e = kvmmig_stream_reader_error(rc->r);
 
 	if (err == -ECANCELED)
-		return fail(rc, err, "cancelled");
+		return migd_stats_fail(rc->st, err, "cancelled");
 	if (err == -ETIMEDOUT)
-		return fail(rc, err, "no data from the source for %d s: the source or the network is dead",
-			    rc->conn->timeout_ms / 1000);
+		return migd_stats_fail(rc->st, err, "no data from the source for %d s: the source or the network is dead",
+				       rc->conn->timeout_ms / 1000);
 	if (err == -ENODATA || err == -ECONNRESET)
-		return fail(rc, err, "the source went away before the end of the migration: %s",
-			    e->msg);
-	return fail(rc, err, "rejected the stream: %s", e->msg);
+		return migd_stats_fail(rc->st, err, "the source went away before the end of the migration: %s",
+				       e->msg);
+	return migd_stats_fail(rc->st, err, "rejected the stream: %s", e->msg);
 }
 
 /* The destination backend's own account of a failure, else strerror. */
@@ -103,16 +87,16 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 		ret = rc->dest->bind(rc->dest->opaque, rec->regions.regions, n,
 				     &rc->regions, &rc->nregions);
 		if (ret)
-			return fail(rc, ret, "%s", dest_error(rc, ret));
+			return migd_stats_fail(rc->st, ret, "%s", dest_error(rc, ret));
 		rc->bound = true;
 	}
 	if (n != rc->nregions)
-		return fail(rc, -ENOENT, "the source has %u regions, this side %u", n,
-			    rc->nregions);
+		return migd_stats_fail(rc->st, -ENOENT, "the source has %u regions, this side %u", n,
+				       rc->nregions);
 	rc->by_id = calloc(n, sizeof(*rc->by_id));
 	rc->ids = calloc(n, sizeof(*rc->ids));
 	if (!rc->by_id || !rc->ids)
-		return fail(rc, -ENOMEM, "out of memory");
+		return migd_stats_fail(rc->st, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct kvmmig_stream_region *sr = &rec->regions.regions[i];
 		struct migd_region *mine = NULL;
@@ -121,26 +105,26 @@ static int map_regions(struct receiver *rc, const struct kvmmig_stream_hdr *hdr,
 			if (!strcmp(rc->regions[j].name, sr->name))
 				mine = &rc->regions[j];
 		if (!mine && rc->dest)
-			return fail(rc, -ENOENT, "the source's region \"%s\" is not in the session here",
-				    sr->name);
+			return migd_stats_fail(rc->st, -ENOENT, "the source's region \"%s\" is not in the session here",
+					       sr->name);
 		if (!mine)
-			return fail(rc, -ENOENT, "the source's region \"%s\" has no destination here (name one NAME=PATH)",
-				    sr->name);
+			return migd_stats_fail(rc->st, -ENOENT, "the source's region \"%s\" has no destination here (name one NAME=PATH)",
+					       sr->name);
 		/* A region not sized yet (a new file) takes the source's pages. */
 		if (!mine->npages)
 			mine->page_size = hdr->page_size;
 		if (mine->page_size != hdr->page_size)
-			return fail(rc, -EINVAL, "region \"%s\": page size %" PRIu32
-				    ", the source's is %" PRIu32, sr->name,
-				    mine->page_size, hdr->page_size);
+			return migd_stats_fail(rc->st, -EINVAL, "region \"%s\": page size %" PRIu32
+					       ", the source's is %" PRIu32, sr->name,
+					       mine->page_size, hdr->page_size);
 		ret = mine->ops->prepare(mine, sr->npages);
 		if (ret == -EMSGSIZE)
-			return fail(rc, ret, "region \"%s\" (%s) has %" PRIu64 " bytes, the source's %" PRIu64,
-				    sr->name, mine->path,
-				    mine->npages * mine->page_size, sr->size);
+			return migd_stats_fail(rc->st, ret, "region \"%s\" (%s) has %" PRIu64 " bytes, the source's %" PRIu64,
+					       sr->name, mine->path,
+					       mine->npages * mine->page_size, sr->size);
 		if (ret)
-			return fail(rc, ret, "region \"%s\" (%s, %" PRIu64 " bytes): %s",
-				    sr->name, mine->path, sr->size, strerror(-ret));
+			return migd_stats_fail(rc->st, ret, "region \"%s\" (%s, %" PRIu64 " bytes): %s",
+					       sr->name, mine->path, sr->size, strerror(-ret));
 		mine->id = sr->id;
 		rc->by_id[i] = mine;
 		rc->ids[i] = sr->id;
@@ -168,10 +152,10 @@ static int send_return_regions(struct receiver *rc, const struct kvmmig_stream_h
 	migd_conn_sink(rc->conn, &sink);
 	ret = kvmmig_stream_writer_new(&rc->w, &sink, &hdr, NULL);
 	if (ret)
-		return fail(rc, ret, "starting the return stream: %s", strerror(-ret));
+		return migd_stats_fail(rc->st, ret, "starting the return stream: %s", strerror(-ret));
 	regs = calloc(n, sizeof(*regs));
 	if (!regs)
-		return fail(rc, -ENOMEM, "out of memory");
+		return migd_stats_fail(rc->st, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < n; i++) {
 		struct migd_region *mine = rc->by_id[i];
 
@@ -185,8 +169,8 @@ static int send_return_regions(struct receiver *rc, const struct kvmmig_stream_h
 	if (!ret)
 		ret = kvmmig_stream_writer_flush(rc->w);
 	if (ret)
-		return fail(rc, ret, "answering the source: %s",
-			    kvmmig_stream_writer_error(rc->w)->msg);
+		return migd_stats_fail(rc->st, ret, "answering the source: %s",
+				       kvmmig_stream_writer_error(rc->w)->msg);
 	return 0;
 }
 
@@ -201,7 +185,7 @@ static int store_pages(struct receiver *rc, const struct kvmmig_stream_rec *rec)
 	int ret = 0;
 
 	if (!r)
-		return fail(rc, -ENOENT, "no region %" PRIu32, rec->pages.region->id);
+		return migd_stats_fail(rc->st, -ENOENT, "no region %" PRIu32, rec->pages.region->id);
 	/* Coalesce runs of consecutive pages that are all zero or all adjacent. */
 	kvmmig_stream_page_iter_init(&it, rec);
 	for (;;) {
@@ -215,9 +199,9 @@ static int store_pages(struct receiver *rc, const struct kvmmig_stream_rec *rec)
 		if (have) {
 			ret = r->ops->write_pages(r, first, n, zero ? NULL : data);
 			if (ret)
-				return fail(rc, ret, "writing pages %" PRIu64 "-%" PRIu64
-					    " of %s: %s", first, first + n - 1, r->path,
-					    strerror(-ret));
+				return migd_stats_fail(rc->st, ret, "writing pages %" PRIu64 "-%" PRIu64
+						       " of %s: %s", first, first + n - 1, r->path,
+						       strerror(-ret));
 		}
 		if (!more)
 			break;
@@ -249,20 +233,20 @@ static int take_state(struct receiver *rc, const struct kvmmig_stream_rec *rec)
 		const char *k = migd_state_kind_name(d->kind, kind, sizeof(kind));
 
 		if (max_blob && rec->state.total_size > max_blob)
-			return fail(rc, -EMSGSIZE, "the source's state blob %s %" PRIu32
-				    " \"%s\" has %" PRIu64 " bytes, the VMM here takes at most %"
-				    PRIu64, k, d->instance, d->name, rec->state.total_size,
-				    max_blob);
+			return migd_stats_fail(rc->st, -EMSGSIZE, "the source's state blob %s %" PRIu32
+					       " \"%s\" has %" PRIu64 " bytes, the VMM here takes at most %"
+					       PRIu64, k, d->instance, d->name, rec->state.total_size,
+					       max_blob);
 		if (rc->state.count >= max_blobs)
-			return fail(rc, -ENOSPC, "the source sent more than %u state blobs",
-				    max_blobs);
+			return migd_stats_fail(rc->st, -ENOSPC, "the source sent more than %u state blobs",
+					       max_blobs);
 		if (rc->state.bytes + rec->state.total_size > RECV_MAX_STATE_BYTES)
-			return fail(rc, -EMSGSIZE, "the source's state exceeds %llu MiB",
-				    RECV_MAX_STATE_BYTES >> 20);
+			return migd_stats_fail(rc->st, -EMSGSIZE, "the source's state exceeds %llu MiB",
+					       RECV_MAX_STATE_BYTES >> 20);
 		rc->cur = malloc(rec->state.total_size ? rec->state.total_size : 1);
 		if (!rc->cur)
-			return fail(rc, -ENOMEM, "out of memory for a state blob of %" PRIu64
-				    " bytes", rec->state.total_size);
+			return migd_stats_fail(rc->st, -ENOMEM, "out of memory for a state blob of %" PRIu64
+					       " bytes", rec->state.total_size);
 		rc->cur_desc = *d;
 		rc->cur_len = rec->state.total_size;
 	}
@@ -273,7 +257,7 @@ static int take_state(struct receiver *rc, const struct kvmmig_stream_rec *rec)
 	ret = migd_state_put_owned(&rc->state, &rc->cur_desc, rc->cur, rc->cur_len);
 	rc->cur = NULL;
 	if (ret)
-		return fail(rc, ret, "out of memory for the state");
+		return migd_stats_fail(rc->st, ret, "out of memory for the state");
 	return 0;
 }
 
@@ -289,7 +273,7 @@ static int dest_check(struct receiver *rc)
 		return 0;
 	rc->last_check = now;
 	ret = rc->dest->check(rc->dest->opaque);
-	return ret ? fail(rc, ret, "%s", dest_error(rc, ret)) : 0;
+	return ret ? migd_stats_fail(rc->st, ret, "%s", dest_error(rc, ret)) : 0;
 }
 
 static void round_end(struct receiver *rc)
@@ -317,7 +301,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 	migd_conn_source(rc->conn, &src);
 	ret = kvmmig_stream_reader_new(&rc->r, &src, &ro);
 	if (ret)
-		return fail(rc, ret, "%s", strerror(-ret));
+		return migd_stats_fail(rc->st, ret, "%s", strerror(-ret));
 	ret = kvmmig_stream_read_header(rc->r, &hdr);
 	if (ret)
 		return read_fail(rc, ret);
@@ -357,7 +341,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			break;
 		case KVMMIG_REC_DISCARD:
 		case KVMMIG_REC_POSTCOPY:
-			ret = fail(rc, -EOPNOTSUPP, "the source switched to post-copy, which this migd does not support yet");
+			ret = migd_stats_fail(rc->st, -EOPNOTSUPP, "the source switched to post-copy, which this migd does not support yet");
 			break;
 		case KVMMIG_REC_END:
 			round_end(rc);
@@ -382,7 +366,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 
 		ret = r->ops->commit(r);
 		if (ret)
-			return fail(rc, ret, "committing %s: %s", r->path, strerror(-ret));
+			return migd_stats_fail(rc->st, ret, "committing %s: %s", r->path, strerror(-ret));
 	}
 	rc->st->state_blobs = rc->state.count;
 	rc->st->state_bytes = rc->state.bytes;
@@ -394,14 +378,14 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 		ret = rc->dest->arrive(rc->dest->opaque, &rc->state, o->ack_timeout_ms,
 				       migd_cancel_check, o->cancel);
 		if (ret == -ECANCELED)
-			return fail(rc, ret, "cancelled while the VMM was taking over");
+			return migd_stats_fail(rc->st, ret, "cancelled while the VMM was taking over");
 		if (ret == -ETIMEDOUT && !(rc->dest->last_error &&
 					   rc->dest->last_error(rc->dest->opaque)))
-			return fail(rc, ret, "the VMM did not take over the VM in %d s",
-				    o->ack_timeout_ms / 1000);
+			return migd_stats_fail(rc->st, ret, "the VMM did not take over the VM in %d s",
+					       o->ack_timeout_ms / 1000);
 		if (ret)
-			return fail(rc, ret, "handing over to the VMM: %s",
-				    dest_error(rc, ret));
+			return migd_stats_fail(rc->st, ret, "handing over to the VMM: %s",
+					       dest_error(rc, ret));
 		pr_debug("the VMM took over in %.1f ms", (migd_now_ns() - t0) / 1e6);
 	}
 	ret = kvmmig_stream_write_end(rc->w);

@@ -8,7 +8,6 @@
  */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,35 +50,20 @@ void migd_stream_hdr_init(struct kvmmig_stream_hdr *hdr, uint32_t page_size)
 	hdr->sender_patch = pat;
 }
 
-static int fail(struct sender *s, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct sender *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!s->st->error[0]) {
-		va_start(ap, fmt);
-		vsnprintf(s->st->error, sizeof(s->st->error), fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 /* A failed stream call: say whether the peer, the link or we broke it. */
 static int stream_fail_msg(struct sender *s, int err, const char *what)
 {
 	const struct kvmmig_stream_error *e = kvmmig_stream_writer_error(s->w);
 
 	if (err == -ECANCELED)
-		return fail(s, err, "cancelled while %s", what);
+		return migd_stats_fail(s->st, err, "cancelled while %s", what);
 	if (err == -EPIPE || err == -ECONNRESET)
-		return fail(s, err, "%s while %s: the destination closed the connection (it rejected the stream or died; see its log)",
-			    strerror(-err), what);
+		return migd_stats_fail(s->st, err, "%s while %s: the destination closed the connection (it rejected the stream or died; see its log)",
+				       strerror(-err), what);
 	if (err == -ETIMEDOUT)
-		return fail(s, err, "no progress for %d s while %s: the destination or the network is dead",
-			    s->conn->timeout_ms / 1000, what);
-	return fail(s, err, "%s: %s", what, e->err ? e->msg : strerror(-err));
+		return migd_stats_fail(s->st, err, "no progress for %d s while %s: the destination or the network is dead",
+				       s->conn->timeout_ms / 1000, what);
+	return migd_stats_fail(s->st, err, "%s: %s", what, e->err ? e->msg : strerror(-err));
 }
 
 /* The VM backend's own account of a failure, else strerror. */
@@ -101,7 +85,7 @@ static int send_state(struct sender *s)
 		return 0;
 	ret = s->vm->get_state(s->vm->opaque, &state);
 	if (ret) {
-		fail(s, ret, "collecting the VM's state: %s", vm_error(s, ret));
+		migd_stats_fail(s->st, ret, "collecting the VM's state: %s", vm_error(s, ret));
 		goto out;
 	}
 	for (unsigned int i = 0; i < state.count; i++) {
@@ -114,11 +98,11 @@ static int send_state(struct sender *s)
 		}
 		if (ret) {
 			/* The writer refused the blob itself (its name, its size). */
-			fail(s, ret, "the VM's state blob %u (%s %" PRIu32 " \"%s\", %" PRIu64
-			     " bytes) cannot be sent: %s", i,
-			     migd_state_kind_name(b->desc.kind, kind, sizeof(kind)),
-			     b->desc.instance, b->desc.name, b->len,
-			     kvmmig_stream_writer_error(s->w)->msg);
+			migd_stats_fail(s->st, ret, "the VM's state blob %u (%s %" PRIu32 " \"%s\", %" PRIu64
+					" bytes) cannot be sent: %s", i,
+					migd_state_kind_name(b->desc.kind, kind, sizeof(kind)),
+					b->desc.instance, b->desc.name, b->len,
+					kvmmig_stream_writer_error(s->w)->msg);
 			goto out;
 		}
 	}
@@ -146,8 +130,8 @@ static int send_batch(struct sender *s, struct migd_region *r, const uint64_t *i
 			j++;
 		ret = r->ops->read_pages(r, idx[i], j - i, s->buf + (size_t)i * ps);
 		if (ret)
-			return fail(s, ret, "reading pages %" PRIu64 "-%" PRIu64 " of %s: %s",
-				    idx[i], idx[j - 1], r->path, strerror(-ret));
+			return migd_stats_fail(s->st, ret, "reading pages %" PRIu64 "-%" PRIu64 " of %s: %s",
+					       idx[i], idx[j - 1], r->path, strerror(-ret));
 		i = j;
 	}
 	for (i = 0; i < n; i++) {
@@ -238,8 +222,8 @@ static int harvest(struct sender *s, uint64_t *total)
 
 		ret = r->ops->harvest(r, 0, r->npages, s->dirty[i], &n);
 		if (ret)
-			return fail(s, ret, "harvesting the dirty log of %s: %s", r->path,
-				    strerror(-ret));
+			return migd_stats_fail(s->st, ret, "harvesting the dirty log of %s: %s", r->path,
+					       strerror(-ret));
 		*total += n;
 	}
 	return 0;
@@ -258,7 +242,7 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 	migd_conn_source(s->conn, &src);
 	ret = kvmmig_stream_reader_new(&s->r, &src, &ro);
 	if (ret)
-		return fail(s, ret, "%s", strerror(-ret));
+		return migd_stats_fail(s->st, ret, "%s", strerror(-ret));
 	ret = kvmmig_stream_read_header(s->r, &hdr);
 	if (!ret)
 		ret = kvmmig_stream_read_next(s->r, &rec);
@@ -266,20 +250,20 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 		const struct kvmmig_stream_error *e = kvmmig_stream_reader_error(s->r);
 
 		if (ret == -ENODATA)
-			return fail(s, ret, "the destination closed the connection before accepting the regions (it refused them; see its log)");
-		return fail(s, ret, "reading the destination's answer: %s", e->msg);
+			return migd_stats_fail(s->st, ret, "the destination closed the connection before accepting the regions (it refused them; see its log)");
+		return migd_stats_fail(s->st, ret, "reading the destination's answer: %s", e->msg);
 	}
 	if (memcmp(hdr.migration_id, fwd->migration_id, 16) || hdr.page_size != fwd->page_size)
-		return fail(s, -EPROTO, "the destination answered for another migration");
+		return migd_stats_fail(s->st, -EPROTO, "the destination answered for another migration");
 	if (ret == 0 || rec.type != KVMMIG_REC_REGIONS || rec.regions.count != s->nregions)
-		return fail(s, -EPROTO, "the destination's regions differ from ours");
+		return migd_stats_fail(s->st, -EPROTO, "the destination's regions differ from ours");
 	for (unsigned int i = 0; i < s->nregions; i++) {
 		const struct kvmmig_stream_region *a = &mine[i], *b = &rec.regions.regions[i];
 
 		if (a->id != b->id || a->size != b->size || strcmp(a->name, b->name))
-			return fail(s, -EPROTO, "the destination's region %u (\"%s\", %" PRIu64
-				    " bytes) differs from ours (\"%s\", %" PRIu64 " bytes)",
-				    i, b->name, b->size, a->name, a->size);
+			return migd_stats_fail(s->st, -EPROTO, "the destination's region %u (\"%s\", %" PRIu64
+					       " bytes) differs from ours (\"%s\", %" PRIu64 " bytes)",
+					       i, b->name, b->size, a->name, a->size);
 	}
 	return 0;
 }
@@ -292,20 +276,20 @@ static int wait_confirmation(struct sender *s)
 
 	ret = kvmmig_stream_read_next(s->r, &rec);
 	if (ret > 0 && rec.type != KVMMIG_REC_END)
-		return fail(s, -EPROTO, "unexpected %s record from the destination",
-			    kvmmig_stream_rec_name(rec.type, name, sizeof(name)));
+		return migd_stats_fail(s->st, -EPROTO, "unexpected %s record from the destination",
+				       kvmmig_stream_rec_name(rec.type, name, sizeof(name)));
 	if (ret > 0)
 		ret = kvmmig_stream_read_next(s->r, &rec);
 	if (ret < 0) {
 		if (ret == -ENODATA || ret == -ECONNRESET)
-			return fail(s, ret, "the destination closed the connection without confirming (it rejected the stream or died; see its log)");
+			return migd_stats_fail(s->st, ret, "the destination closed the connection without confirming (it rejected the stream or died; see its log)");
 		if (ret == -ECANCELED)
-			return fail(s, ret, "cancelled while waiting for the destination");
+			return migd_stats_fail(s->st, ret, "cancelled while waiting for the destination");
 		if (ret == -ETIMEDOUT)
-			return fail(s, ret, "no confirmation from the destination in %d s",
-				    s->conn->timeout_ms / 1000);
-		return fail(s, ret, "waiting for the destination: %s",
-			    kvmmig_stream_reader_error(s->r)->msg);
+			return migd_stats_fail(s->st, ret, "no confirmation from the destination in %d s",
+					       s->conn->timeout_ms / 1000);
+		return migd_stats_fail(s->st, ret, "waiting for the destination: %s",
+				       kvmmig_stream_reader_error(s->r)->msg);
 	}
 	return 0;
 }
@@ -336,11 +320,11 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	migd_stream_hdr_init(&hdr, page_size);
 	ret = kvmmig_stream_new_id(hdr.migration_id);
 	if (ret)
-		return fail(s, ret, "no random migration id: %s", strerror(-ret));
+		return migd_stats_fail(s->st, ret, "no random migration id: %s", strerror(-ret));
 	migd_conn_sink(s->conn, &sink);
 	ret = kvmmig_stream_writer_new(&s->w, &sink, &hdr, &wo);
 	if (ret)
-		return fail(s, ret, "starting the stream: %s", strerror(-ret));
+		return migd_stats_fail(s->st, ret, "starting the stream: %s", strerror(-ret));
 
 	memset(sregs, 0, sizeof(sregs[0]) * s->nregions);
 	for (unsigned int i = 0; i < s->nregions; i++) {
@@ -353,7 +337,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		s->st->mem_pages += r->npages;
 		s->dirty[i] = calloc((r->npages + 63) / 64, 8);
 		if (!s->dirty[i])
-			return fail(s, -ENOMEM, "out of memory for dirty bitmaps");
+			return migd_stats_fail(s->st, -ENOMEM, "out of memory for dirty bitmaps");
 	}
 	ret = kvmmig_stream_write_regions(s->w, sregs, s->nregions);
 	if (!ret)
@@ -374,8 +358,8 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 
 		ret = r->ops->track_start(r);
 		if (ret)
-			return fail(s, ret, "starting the dirty log of %s: %s", r->path,
-				    strerror(-ret));
+			return migd_stats_fail(s->st, ret, "starting the dirty log of %s: %s", r->path,
+					       strerror(-ret));
 		for (uint64_t p = 0; p < r->npages; p++)
 			s->dirty[i][p / 64] |= 1ull << (p % 64);
 	}
@@ -394,7 +378,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 			return ret;
 		ret = vm->check ? vm->check(vm->opaque) : 0;
 		if (ret)
-			return fail(s, ret, "%s", vm_error(s, ret));
+			return migd_stats_fail(s->st, ret, "%s", vm_error(s, ret));
 		now = migd_now_ns();
 		s->st->dirty_rate = (uint64_t)((double)dirty * MIGD_NSEC_PER_SEC /
 					       (now - last_harvest + 1));
@@ -411,7 +395,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		if (why != MIGD_CONTINUE)
 			break;
 		if (migd_cancel_requested(o->cancel))
-			return fail(s, -ECANCELED, "cancelled during pre-copy");
+			return migd_stats_fail(s->st, -ECANCELED, "cancelled during pre-copy");
 		ret = send_round(s, 0, dirty);
 		if (ret)
 			return ret;
@@ -427,14 +411,14 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	if (vm->pause) {
 		ret = vm->pause(vm->opaque, o->pause_timeout_ms, pause_check, s);
 		if (ret == -ECANCELED)
-			return fail(s, ret, "cancelled while pausing the VM");
+			return migd_stats_fail(s->st, ret, "cancelled while pausing the VM");
 		if (ret == -ECONNRESET)
-			return fail(s, ret, "while pausing the VM: the destination closed the connection (it died; see its log)");
+			return migd_stats_fail(s->st, ret, "while pausing the VM: the destination closed the connection (it died; see its log)");
 		if (ret == -ETIMEDOUT && !(vm->last_error && vm->last_error(vm->opaque)))
-			return fail(s, ret, "pausing the VM: the VMM did not acknowledge in %d s",
-				    o->pause_timeout_ms / 1000);
+			return migd_stats_fail(s->st, ret, "pausing the VM: the VMM did not acknowledge in %d s",
+					       o->pause_timeout_ms / 1000);
 		if (ret)
-			return fail(s, ret, "pausing the VM: %s", vm_error(s, ret));
+			return migd_stats_fail(s->st, ret, "pausing the VM: %s", vm_error(s, ret));
 		*paused = true;
 	}
 	pr_debug("VM paused in %.1f ms", (migd_now_ns() - s->st->pause_ns) / 1e6);
@@ -453,7 +437,7 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	s->st->bytes = kvmmig_stream_writer_offset(s->w);
 	ret = migd_conn_shutdown_write(s->conn);
 	if (ret)
-		return fail(s, ret, "closing the stream: %s", strerror(-ret));
+		return migd_stats_fail(s->st, ret, "closing the stream: %s", strerror(-ret));
 	if (!o->to_file) {
 		ret = wait_confirmation(s);
 		if (ret)
@@ -486,7 +470,7 @@ int migd_precopy_send(struct migd_region *regions, unsigned int nregions,
 	s.buf = malloc((size_t)BATCH_PAGES * regions[0].page_size);
 	s.pages = calloc(BATCH_PAGES, sizeof(*s.pages));
 	if (!s.dirty || !s.buf || !s.pages)
-		ret = fail(&s, -ENOMEM, "out of memory");
+		ret = migd_stats_fail(st, -ENOMEM, "out of memory");
 	else
 		ret = run(&s, vm, &paused);
 	migd_progress_stop();
