@@ -404,30 +404,45 @@ static int precheck_indices(struct kvmmig_stream_writer *w, uint32_t type,
 	return 0;
 }
 
+/*
+ * The start of every call that writes a list (PAGE_DATA, DISCARD,
+ * PAGE_REQUEST): the call is in order, the whole list passes, and the
+ * scratch buffer holds the entries of one record.  *@max_entries (if not
+ * NULL) gets how many entries one record takes at most.  An empty list
+ * writes nothing.
+ */
+static int begin_list(struct kvmmig_stream_writer *w, uint32_t type, uint32_t region_id,
+		      const struct kvmmig_stream_page *pages, const uint64_t *index,
+		      size_t count, size_t *max_entries)
+{
+	size_t max;
+	int ret;
+
+	ret = call_begin(w, type);
+	if (ret || !count)
+		return ret;
+	ret = precheck_indices(w, type, region_id, pages, index, count);
+	if (ret)
+		return ret;
+	max = (w->opts.max_body - KVMMIG_PAGES_HDR_SIZE) / KVMMIG_PAGE_ENTRY_SIZE;
+	if (max > count)
+		max = count;
+	if (max_entries)
+		*max_entries = max;
+	return scratch(w, KVMMIG_PAGES_HDR_SIZE + max * KVMMIG_PAGE_ENTRY_SIZE);
+}
+
 int kvmmig_stream_write_pages(struct kvmmig_stream_writer *w,
 			      uint32_t region_id,
 			      const struct kvmmig_stream_page *pages,
 			      size_t count)
 {
 	uint32_t ps = w->rules.page_size;
-	size_t max_entries;
 	size_t i = 0;
 	int ret;
 
-	ret = call_begin(w, KVMMIG_REC_PAGE_DATA);
-	if (ret)
-		return ret;
-	if (!count)
-		return 0;
-	ret = precheck_indices(w, KVMMIG_REC_PAGE_DATA, region_id, pages, NULL, count);
-	if (ret)
-		return ret;
-
-	max_entries = (w->opts.max_body - KVMMIG_PAGES_HDR_SIZE) / KVMMIG_PAGE_ENTRY_SIZE;
-	if (max_entries > count)
-		max_entries = count;
-	ret = scratch(w, KVMMIG_PAGES_HDR_SIZE + max_entries * KVMMIG_PAGE_ENTRY_SIZE);
-	if (ret)
+	ret = begin_list(w, KVMMIG_REC_PAGE_DATA, region_id, pages, NULL, count, NULL);
+	if (ret || !count)
 		return ret;
 
 	while (i < count) {
@@ -545,19 +560,8 @@ static int write_index_list(struct kvmmig_stream_writer *w, uint32_t type,
 	size_t max_entries, i = 0;
 	int ret;
 
-	ret = call_begin(w, type);
-	if (ret)
-		return ret;
-	if (!count)
-		return 0;
-	ret = precheck_indices(w, type, region_id, NULL, index, count);
-	if (ret)
-		return ret;
-	max_entries = (w->opts.max_body - KVMMIG_PAGES_HDR_SIZE) / KVMMIG_PAGE_ENTRY_SIZE;
-	if (max_entries > count)
-		max_entries = count;
-	ret = scratch(w, KVMMIG_PAGES_HDR_SIZE + max_entries * KVMMIG_PAGE_ENTRY_SIZE);
-	if (ret)
+	ret = begin_list(w, type, region_id, NULL, index, count, &max_entries);
+	if (ret || !count)
 		return ret;
 
 	while (i < count) {
