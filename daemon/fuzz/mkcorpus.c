@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
+#include "stream/stream.h"
 
 struct seed {
 	struct kvmmig_stream_membuf mb;

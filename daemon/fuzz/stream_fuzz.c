@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32c.h"
-#include "stream.h"
+#include "stream/crc32c.h"
+#include "stream/stream.h"
 
 #define TRACK_PAGES	(1u << 16)
 #define MAX_DIGEST	4096

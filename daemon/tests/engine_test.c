@@ -12,61 +12,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "migd.h"
-#include "precopy.h"
-
-_Atomic int migd_cancelled;
+#include "common/clock.h"
+#include "common/log.h"
+#include "engine/precopy.h"
+#include "harness.h"
 
 #define PS	4096u
 
-/* ---------------------------------------------------------------------- */
-/* Harness */
-
-static const char *cur_test;
-static int cur_failed;
-static int verbose;
-
-static void check_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cur_failed)
-		printf("FAIL %s\n", cur_test);
-	cur_failed++;
-	printf("  line %d: ", line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			check_fail(__LINE__, "%s", #cond); \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long _a = (long long)(a), _b = (long long)(b); \
-		if (_a != _b) \
-			check_fail(__LINE__, "%s == %s: %lld != %lld", #a, #b, _a, _b); \
-	} while (0)
-
-#define CHECK_STR(hay, needle) \
-	do { \
-		if (!strstr((hay), (needle))) \
-			check_fail(__LINE__, "\"%s\" lacks \"%s\"", (hay), (needle)); \
-	} while (0)
 
 /* ---------------------------------------------------------------------- */
 /* Memory regions */
@@ -384,7 +343,7 @@ static void *source_main(void *arg)
 	};
 	struct migd_conn conn;
 
-	migd_conn_init(&conn, r->fds[0], 10000, 0);
+	migd_conn_init(&conn, r->fds[0], 10000, 0, NULL);
 	r->sret = migd_precopy_send(&r->src_r, 1, &r->vm, &conn, &so, &r->sst);
 	close(r->fds[0]);
 	return NULL;
@@ -396,7 +355,7 @@ static void *dest_main(void *arg)
 	struct migd_recv_opts ro = { .dest = &r->dest, .ack_timeout_ms = 1000 };
 	struct migd_conn conn;
 
-	migd_conn_init(&conn, r->fds[1], 10000, 0);
+	migd_conn_init(&conn, r->fds[1], 10000, 0, NULL);
 	r->dret = migd_precopy_recv(NULL, 0, &conn, &ro, &r->dst);
 	close(r->fds[1]);
 	return NULL;
@@ -650,11 +609,8 @@ static void test_size_mismatch(void)
 	run_free(&r);
 }
 
-#define T(fn) { #fn, fn }
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct harness_test tests[] = {
+#define T(fn) HARNESS_TEST(fn)
 	T(test_state_set),
 	T(test_state_both_ways),
 	T(test_state_replaced),
@@ -670,32 +626,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
-	int passed = 0, failed = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v"))
-			verbose = 1;
-		else
-			only = argv[i];
-	}
+	harness_init(argc, argv);
 	migd_log_level = verbose ? MIGD_LOG_DEBUG : MIGD_LOG_ERR - 1;
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (only && !strstr(tests[i].name, only))
-			continue;
-		cur_test = tests[i].name;
-		cur_failed = 0;
-		tests[i].fn();
-		if (cur_failed) {
-			failed++;
-		} else {
-			passed++;
-			if (verbose)
-				printf("ok %s\n", cur_test);
-		}
-		fflush(stdout);
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return harness_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -30,12 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dirtylog.h"
-#include "migd.h"
-#include "policy.h"
-#include "stream.h"
-
-_Atomic int migd_cancelled;
+#include "backend/dirtylog.h"
+#include "common/clock.h"
+#include "engine/policy.h"
+#include "stream/stream.h"
+#include "harness.h"
 
 #define PS		4096u
 #define TIMEOUT_MS	60000
@@ -43,38 +42,7 @@ _Atomic int migd_cancelled;
 /* ---------------------------------------------------------------------- */
 /* Harness */
 
-static const char *cur_test;
-static int cur_failed;
-static int verbose;
 static const char *migd_bin;
-
-static void check_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cur_failed)
-		printf("FAIL %s\n", cur_test);
-	cur_failed++;
-	printf("  line %d: ", line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			check_fail(__LINE__, "%s", #cond); \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long _a = (long long)(a), _b = (long long)(b); \
-		if (_a != _b) \
-			check_fail(__LINE__, "%s == %s: %lld != %lld", #a, #b, _a, _b); \
-	} while (0)
 
 static uint64_t now_ms(void)
 {
@@ -1351,11 +1319,8 @@ static void test_throughput(void)
 	env_fini(&e);
 }
 
-#define T(fn) { #fn, fn }
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct harness_test tests[] = {
+#define T(fn) HARNESS_TEST(fn)
 	T(test_policy),
 	T(test_dirtylog),
 	T(test_cli),
@@ -1380,38 +1345,12 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
-	int passed = 0, failed = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v"))
-			verbose = 1;
-		else
-			only = argv[i];
-	}
+	harness_init(argc, argv);
 	migd_bin = getenv("MIGD");
 	if (!migd_bin) {
 		fprintf(stderr, "migrate_test: set MIGD to the migd binary\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		uint64_t t0 = now_ms();
-
-		if (only && !strstr(tests[i].name, only))
-			continue;
-		cur_test = tests[i].name;
-		cur_failed = 0;
-		tests[i].fn();
-		if (cur_failed) {
-			failed++;
-		} else {
-			passed++;
-			if (verbose)
-				printf("ok %s (%.1f s)\n", cur_test, (now_ms() - t0) / 1e3);
-		}
-		fflush(stdout);
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return harness_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

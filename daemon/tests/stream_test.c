@@ -10,7 +10,6 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,44 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "crc32c.h"
-#include "stream.h"
-#include "verify.h"
+#include "cmd/verify.h"
+#include "stream/crc32c.h"
+#include "stream/stream.h"
+#include "harness.h"
 #include "wire.h"
 
-/* ---------------------------------------------------------------------- */
-/* Harness */
-
-static const char *cur_test;
-static int cur_failed;
-static int verbose;
-
-static void check_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cur_failed)
-		printf("FAIL %s\n", cur_test);
-	cur_failed++;
-	printf("  line %d: ", line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			check_fail(__LINE__, "%s", #cond); \
-	} while (0)
-
-#define CHECK_EQ(a, b) \
-	do { \
-		long long _a = (long long)(a), _b = (long long)(b); \
-		if (_a != _b) \
-			check_fail(__LINE__, "%s == %s: %lld != %lld", #a, #b, _a, _b); \
-	} while (0)
 
 /* ---------------------------------------------------------------------- */
 /* Parsing helpers */
@@ -1806,11 +1773,8 @@ static void test_verify_cli(void)
 
 /* ---------------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
-#define T(x) { #x, x }
+static const struct harness_test tests[] = {
+#define T(fn) HARNESS_TEST(fn)
 	T(test_crc32c),
 	T(test_roundtrip_regions_round_end),
 	T(test_roundtrip_pages),
@@ -1851,21 +1815,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	int passed = 0, failed = 0;
-
-	verbose = argc > 1 && !strcmp(argv[1], "-v");
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		cur_test = tests[i].name;
-		cur_failed = 0;
-		tests[i].fn();
-		if (cur_failed) {
-			failed++;
-		} else {
-			passed++;
-			if (verbose)
-				printf("ok %s\n", cur_test);
-		}
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	harness_init(argc, argv);
+	return harness_run(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -213,16 +213,23 @@ size_t w_end(struct wbuf *b)
 	return w_record(b, W_END, NULL, 0);
 }
 
+/* The fixed part and the entries of PAGE_DATA, DISCARD and PAGE_REQUEST. */
+static void wb_entries(struct wbuf *body, uint32_t region, const uint64_t *entries,
+		       uint32_t n)
+{
+	wb_u32(body, region);
+	wb_u32(body, n);
+	for (uint32_t i = 0; i < n; i++)
+		wb_u64(body, entries[i]);
+}
+
 size_t w_pages(struct wbuf *b, uint32_t region, const uint64_t *entries,
 	       uint32_t n, uint32_t page_size, uint8_t seed)
 {
 	struct wbuf body = { 0 };
 	size_t off;
 
-	wb_u32(&body, region);
-	wb_u32(&body, n);
-	for (uint32_t i = 0; i < n; i++)
-		wb_u64(&body, entries[i]);
+	wb_entries(&body, region, entries, n);
 	for (uint32_t i = 0; i < n; i++) {
 		if (entries[i] & W_ZERO)
 			continue;
@@ -243,10 +250,7 @@ size_t w_index_list(struct wbuf *b, uint32_t type, uint32_t region,
 	struct wbuf body = { 0 };
 	size_t off;
 
-	wb_u32(&body, region);
-	wb_u32(&body, n);
-	for (uint32_t i = 0; i < n; i++)
-		wb_u64(&body, entries[i]);
+	wb_entries(&body, region, entries, n);
 	off = w_record(b, type, body.p, body.len);
 	wb_free(&body);
 	return off;

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The harness of the host tests (see harness.h).
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "harness.h"
+
+const char *cur_test;
+int cur_failed;
+int verbose;
+
+static const char *only;
+
+void check_fail(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cur_failed)
+		printf("FAIL %s\n", cur_test);
+	cur_failed++;
+	printf("  line %d: ", line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void harness_init(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-v"))
+			verbose = 1;
+		else
+			only = argv[i];
+	}
+}
+
+int harness_run(const struct harness_test *tests, size_t n)
+{
+	int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t start = migd_now_ns();
+
+		if (only && !strstr(tests[i].name, only))
+			continue;
+		cur_test = tests[i].name;
+		cur_failed = 0;
+		tests[i].fn();
+		if (cur_failed) {
+			failed++;
+		} else {
+			passed++;
+			if (verbose)
+				printf("ok %s (%.1f s)\n", cur_test,
+				       (double)(migd_now_ns() - start) / MIGD_NSEC_PER_SEC);
+		}
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
