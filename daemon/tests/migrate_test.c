@@ -187,6 +187,30 @@ static bool wait_for(const char *path, const char *needle, int timeout_ms)
 	return false;
 }
 
+/* Has @pid installed its handler for @sig yet (/proc/PID/status SigCgt)? */
+static bool wait_catches(pid_t pid, int sig, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	unsigned long long caught;
+	char path[64], line[128];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	while (!found && now_ms() < end) {
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigCgt: %llx", &caught) == 1 &&
+			    (caught & (1ULL << (sig - 1))))
+				found = true;
+		if (f)
+			fclose(f);
+		if (!found)
+			sleep_ms(5);
+	}
+	return found;
+}
+
 static bool same_files(const char *a, const char *b)
 {
 	char *pa = NULL, *pb = NULL;
@@ -770,6 +794,8 @@ static void test_save_verify(void)
 	writer_start(&w, e.src, 2048, 3000);
 	snprintf(args, sizeof(args), "--output %s --bwlimit 1 %s", out, e.src);
 	s = spawn(e.out_src, e.log_src, "%s", args);
+	/* Under load an ASan migd can take longer than the pause to start. */
+	CHECK(wait_catches(s, SIGINT, TIMEOUT_MS));
 	sleep_ms(500);
 	kill(s, SIGINT);
 	CHECK_EQ(wait_exit(s, TIMEOUT_MS), 1);
