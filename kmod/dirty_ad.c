@@ -29,11 +29,12 @@
 #include <linux/rbtree.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/kvmmig.h>
 
 #include "compat.h"
 #include "dirty_ad.h"
+#include "dirty_log.h"
 #include "rearm.h"
-#include "region.h"
 
 #ifdef KVMMIG_HAVE_MAPPING_DIRTY_HELPERS
 
@@ -43,9 +44,8 @@
  * dirty bits the host never sees.  The interval-tree iterators are not
  * exported; every mapping of the file is a node of i_mmap, so walk it.
  */
-static bool kvmmig_region_has_secondary_mmu(struct kvmmig_region *region)
+static bool kvmmig_has_secondary_mmu(struct address_space *mapping)
 {
-	struct address_space *mapping = region->mapping;
 	struct rb_node *node;
 	bool found = false;
 
@@ -62,15 +62,14 @@ static bool kvmmig_region_has_secondary_mmu(struct kvmmig_region *region)
 }
 
 /* Set or clear PG_dirty of every folio of the region. */
-static void kvmmig_region_set_folios_dirty(struct kvmmig_region *region,
-					   bool dirty)
+static void kvmmig_set_folios_dirty(struct address_space *mapping, bool dirty)
 {
 	struct folio_batch fbatch;
 	pgoff_t index = 0;
 	unsigned int i;
 
 	folio_batch_init(&fbatch);
-	while (filemap_get_folios(region->mapping, &index, ULONG_MAX,
+	while (filemap_get_folios(mapping, &index, ULONG_MAX,
 				  &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			if (dirty)
@@ -90,7 +89,7 @@ static void kvmmig_region_set_folios_dirty(struct kvmmig_region *region,
  * Clean the PTE dirty bits of [first, first + nr) in every mapping and, if
  * @words, OR the pages found dirty into it (bit 0 = page @first).
  */
-static int kvmmig_clean_record(struct kvmmig_region *region,
+static int kvmmig_clean_record(struct kvmmig_dirty_log *log,
 			       unsigned long *words, pgoff_t first, pgoff_t nr)
 {
 	unsigned long *found;
@@ -107,7 +106,7 @@ static int kvmmig_clean_record(struct kvmmig_region *region,
 		bitmap_zero(found, n);
 		start = 0;
 		end = 0;
-		clean_record_shared_mapping_range(region->mapping, first + done,
+		clean_record_shared_mapping_range(log->mapping, first + done,
 						  n, first + done, found,
 						  &start, &end);
 		if (!words)
@@ -121,26 +120,24 @@ static int kvmmig_clean_record(struct kvmmig_region *region,
 	return 0;
 }
 
-int kvmmig_dirty_ad_enable(struct kvmmig_region *region)
+int kvmmig_dirty_ad_enable(struct kvmmig_dirty_log *log)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	int ret;
 
-	if (kvmmig_region_has_secondary_mmu(region))
+	if (kvmmig_has_secondary_mmu(log->mapping))
 		return -EXDEV;
 
 	/* Start clean: what was written before now is the first pass's. */
 	log->ad_armed = true;
-	bitmap_zero(log->bitmap, region->nr_pages);
-	ret = kvmmig_clean_record(region, NULL, 0, region->nr_pages);
+	bitmap_zero(log->bitmap, log->nr_pages);
+	ret = kvmmig_clean_record(log, NULL, 0, log->nr_pages);
 	if (!ret)
-		kvmmig_region_set_folios_dirty(region, false);
+		kvmmig_set_folios_dirty(log->mapping, false);
 	return ret;
 }
 
-int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
+int kvmmig_dirty_ad_disarm(struct kvmmig_dirty_log *log)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	int ret;
 
 	if (!READ_ONCE(log->ad_armed))
@@ -149,10 +146,10 @@ int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
 	 * Pages may be writable with their bit clear: arm them all, and
 	 * make folios dirty again so that ->dirty_folio stays quiet.
 	 */
-	ret = kvmmig_rearm_range(region, 0, region->nr_pages);
+	ret = kvmmig_rearm_range(log, 0, log->nr_pages);
 	if (ret)
 		return ret;
-	kvmmig_region_set_folios_dirty(region, true);
+	kvmmig_set_folios_dirty(log->mapping, true);
 	WRITE_ONCE(log->ad_armed, false);
 	return 0;
 }
@@ -164,12 +161,11 @@ int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
  * lock shared, so the switch is a cmpxchg: the first harvest to see the
  * MMU makes it, the others report their ranges whole too.
  */
-static void kvmmig_dirty_ad_fall_back(struct kvmmig_region *region,
+static void kvmmig_dirty_ad_fall_back(struct kvmmig_dirty_log *log,
 				      unsigned long *words, pgoff_t first,
 				      pgoff_t nr)
 {
-	struct kvmmig_dirty_log *log = &region->log;
-	pgoff_t end = region->nr_pages;
+	pgoff_t end = log->nr_pages;
 
 	/* This harvest reports its whole range, and no page past it ... */
 	bitmap_set(words, 0, nr);
@@ -180,7 +176,7 @@ static void kvmmig_dirty_ad_fall_back(struct kvmmig_region *region,
 	/* ... later ones the rest; writes after the re-arm fault. */
 	bitmap_set(log->bitmap, 0, first);
 	bitmap_set(log->bitmap, first + nr, end - first - nr);
-	if (kvmmig_dirty_ad_disarm(region)) {
+	if (kvmmig_dirty_ad_disarm(log)) {
 		/*
 		 * No memory to arm: the pages stay writable, so report
 		 * them all again next time; the next harvest retries.
@@ -192,33 +188,33 @@ static void kvmmig_dirty_ad_fall_back(struct kvmmig_region *region,
 	atomic64_inc(&log->ad_fallbacks);
 }
 
-bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,
+bool kvmmig_dirty_ad_collect(struct kvmmig_dirty_log *log,
 			     unsigned long *words, unsigned long nwords,
 			     unsigned long w0)
 {
 	pgoff_t first = w0 * BITS_PER_LONG;
 	pgoff_t nr = min_t(pgoff_t, nwords * BITS_PER_LONG,
-			   region->nr_pages - first);
+			   log->nr_pages - first);
 	unsigned long bit, n = 0;
 
-	if (kvmmig_region_has_secondary_mmu(region)) {
-		kvmmig_dirty_ad_fall_back(region, words, first, nr);
+	if (kvmmig_has_secondary_mmu(log->mapping)) {
+		kvmmig_dirty_ad_fall_back(log, words, first, nr);
 		return true;
 	}
-	if (kvmmig_clean_record(region, words, first, nr)) {
+	if (kvmmig_clean_record(log, words, first, nr)) {
 		/* No memory for the record: report all, lose nothing. */
 		bitmap_set(words, 0, nr);
 	}
 
 	for_each_set_bit(bit, words, nr) {
-		struct folio *folio = kvmmig_lock_folio(region->mapping,
+		struct folio *folio = kvmmig_lock_folio(log->mapping,
 							first + bit);
 
 		if (!folio)
 			continue;
 		folio_clear_dirty(folio);
 		/* A get_user_pages() writer or a device may still write it. */
-		kvmmig_rearm_keep_referenced(region, folio);
+		kvmmig_rearm_keep_referenced(log, folio);
 		folio_unlock(folio);
 		folio_put(folio);
 		if (!(++n % 1024))
@@ -229,17 +225,17 @@ bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,
 
 #else /* !KVMMIG_HAVE_MAPPING_DIRTY_HELPERS */
 
-int kvmmig_dirty_ad_enable(struct kvmmig_region *region)
+int kvmmig_dirty_ad_enable(struct kvmmig_dirty_log *log)
 {
 	return -EOPNOTSUPP;
 }
 
-int kvmmig_dirty_ad_disarm(struct kvmmig_region *region)
+int kvmmig_dirty_ad_disarm(struct kvmmig_dirty_log *log)
 {
 	return 0;
 }
 
-bool kvmmig_dirty_ad_collect(struct kvmmig_region *region,
+bool kvmmig_dirty_ad_collect(struct kvmmig_dirty_log *log,
 			     unsigned long *words, unsigned long nwords,
 			     unsigned long w0)
 {

@@ -28,7 +28,6 @@
 #include "dirty_ad.h"
 #include "dirty_log.h"
 #include "rearm.h"
-#include "region.h"
 
 /* Dirty pages re-armed between two reschedule points. */
 #define KVMMIG_DIRTY_LOG_DEFAULT_BATCH	2048
@@ -78,8 +77,9 @@ static inline u64 kvmmig_prof_now(const struct kvmmig_prof *prof)
 	return prof ? ktime_get_ns() : 0;
 }
 
-int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages)
+int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, pgoff_t nr_pages)
 {
+	log->nr_pages = nr_pages;
 	log->bitmap = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(unsigned long),
 			       GFP_KERNEL_ACCOUNT);
 	if (!log->bitmap)
@@ -134,7 +134,7 @@ static void kvmmig_rearm_timed(struct kvmmig_rearm *ra,
 
 	kvmmig_rearm_run(ra, words, base, first, last);
 	ns = ktime_get_ns() - start;
-	kvmmig_stat_max(&ra->region->log.rearm_ns_max, ns);
+	kvmmig_stat_max(&ra->log->rearm_ns_max, ns);
 	if (prof) {
 		prof->wp += ns;
 		prof->wp_max = max(prof->wp_max, ns);
@@ -170,7 +170,7 @@ static void kvmmig_rearm_words(struct kvmmig_rearm *ra,
 			       const unsigned long *words, unsigned long nwords,
 			       unsigned long w0, struct kvmmig_prof *prof)
 {
-	struct kvmmig_dirty_log *log = &ra->region->log;
+	struct kvmmig_dirty_log *log = ra->log;
 	struct kvmmig_batch b = { .size = READ_ONCE(log->batch_pages) };
 	unsigned long nbits = nwords * BITS_PER_LONG, base = w0 * BITS_PER_LONG;
 	unsigned long first, last, next, run;
@@ -237,15 +237,14 @@ static void kvmmig_return_words(struct kvmmig_dirty_log *log,
 }
 
 /* Clear the whole bitmap and re-arm what was set: logging starts clean. */
-static int kvmmig_dirty_log_reset(struct kvmmig_region *region)
+static int kvmmig_dirty_log_reset(struct kvmmig_dirty_log *log)
 {
-	struct kvmmig_dirty_log *log = &region->log;
-	unsigned long nwords = BITS_TO_LONGS(region->nr_pages);
+	unsigned long nwords = BITS_TO_LONGS(log->nr_pages);
 	struct kvmmig_rearm ra;
 	unsigned long *words;
 	int ret;
 
-	ret = kvmmig_rearm_init(&ra, region, kvmmig_rearm_span());
+	ret = kvmmig_rearm_init(&ra, log, kvmmig_rearm_span());
 	if (ret)
 		return ret;
 	words = kvmalloc_array(nwords, sizeof(*words), GFP_KERNEL);
@@ -265,30 +264,33 @@ static int kvmmig_dirty_log_reset(struct kvmmig_region *region)
  * may drive its log: a harvest by the VMM would take bits the migration
  * needs and leave the destination stale.  Called with the log's lock.
  */
-static int kvmmig_dirty_log_may_drive(struct kvmmig_region *region,
+static int kvmmig_dirty_log_may_drive(struct kvmmig_dirty_log *log,
 				      bool session_fd)
 {
-	if (!session_fd &&
-	    test_bit(KVMMIG_REGION_IN_SESSION, &region->flags))
+	if (!session_fd && test_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags))
 		return -EBUSY;
 	return 0;
 }
 
-bool kvmmig_dirty_log_claim(struct kvmmig_region *region)
+bool kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log)
 {
 	bool claimed;
 
 	/* Under the lock: a harvest by the VMM in flight finishes first. */
-	down_write(&region->log.lock);
-	claimed = !test_and_set_bit(KVMMIG_REGION_IN_SESSION, &region->flags);
-	up_write(&region->log.lock);
+	down_write(&log->lock);
+	claimed = !test_and_set_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags);
+	up_write(&log->lock);
 	return claimed;
 }
 
-static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
+void kvmmig_dirty_log_unclaim(struct kvmmig_dirty_log *log)
+{
+	clear_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags);
+}
+
+static long kvmmig_dirty_log_enable(struct kvmmig_dirty_log *log,
 				    void __user *argp, bool session_fd)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_dirty_log_enable args;
 	int i, ret;
 
@@ -313,7 +315,7 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 	}
 
 	down_write(&log->lock);
-	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	ret = kvmmig_dirty_log_may_drive(log, session_fd);
 	if (ret)
 		goto out;
 	if (log->enabled) {
@@ -323,25 +325,25 @@ static long kvmmig_dirty_log_enable(struct kvmmig_region *region,
 	WRITE_ONCE(log->batch_pages, args.batch_pages ?:
 		   KVMMIG_DIRTY_LOG_DEFAULT_BATCH);
 	if (args.mode == KVMMIG_DIRTY_MODE_AD) {
-		ret = kvmmig_dirty_ad_enable(region);
+		ret = kvmmig_dirty_ad_enable(log);
 		if (ret)
 			goto out;
 		if (args.flags & KVMMIG_DIRTY_LOG_F_INITIALLY_SET)
-			bitmap_set(log->bitmap, 0, region->nr_pages);
+			bitmap_set(log->bitmap, 0, log->nr_pages);
 		WRITE_ONCE(log->mode, args.mode);
 		WRITE_ONCE(log->enabled, true);
 		goto out;
 	}
-	ret = kvmmig_dirty_ad_disarm(region);
+	ret = kvmmig_dirty_ad_disarm(log);
 	if (ret)
 		goto out;
 	WRITE_ONCE(log->mode, args.mode);
 	if (args.flags & KVMMIG_DIRTY_LOG_F_INITIALLY_SET) {
 		/* Every page is reported once; no write-protection needed. */
-		bitmap_set(log->bitmap, 0, region->nr_pages);
+		bitmap_set(log->bitmap, 0, log->nr_pages);
 		ret = 0;
 	} else {
-		ret = kvmmig_dirty_log_reset(region);
+		ret = kvmmig_dirty_log_reset(log);
 	}
 	if (!ret)
 		WRITE_ONCE(log->enabled, true);
@@ -350,10 +352,9 @@ out:
 	return ret;
 }
 
-static long kvmmig_dirty_log_disable(struct kvmmig_region *region,
+static long kvmmig_dirty_log_disable(struct kvmmig_dirty_log *log,
 				     void __user *argp, bool session_fd)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_dirty_log_disable args;
 	int i, ret;
 
@@ -368,7 +369,7 @@ static long kvmmig_dirty_log_disable(struct kvmmig_region *region,
 			return -EINVAL;
 
 	down_write(&log->lock);
-	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	ret = kvmmig_dirty_log_may_drive(log, session_fd);
 	if (ret)
 		goto out;
 	if (!log->enabled) {
@@ -376,7 +377,7 @@ static long kvmmig_dirty_log_disable(struct kvmmig_region *region,
 		goto out;
 	}
 	/* Pages stay write-protected until written, whatever the mode was. */
-	ret = kvmmig_dirty_ad_disarm(region);
+	ret = kvmmig_dirty_ad_disarm(log);
 	if (!ret)
 		WRITE_ONCE(log->enabled, false);
 out:
@@ -384,10 +385,10 @@ out:
 	return ret;
 }
 
-static int kvmmig_harvest_check(struct kvmmig_region *region,
+static int kvmmig_harvest_check(struct kvmmig_dirty_log *log,
 				const struct kvmmig_dirty_log_harvest *h)
 {
-	u64 nr_pages = region->nr_pages;
+	u64 nr_pages = log->nr_pages;
 	int i;
 
 	if (h->flags)
@@ -412,13 +413,12 @@ static int kvmmig_harvest_check(struct kvmmig_region *region,
  * Take, report and re-arm, with the log's lock held shared: harvests run
  * side by side, enable and disable wait for them.
  */
-static int kvmmig_harvest_locked(struct kvmmig_region *region,
+static int kvmmig_harvest_locked(struct kvmmig_dirty_log *log,
 				 struct kvmmig_dirty_log_harvest *h,
 				 void __user *argp, unsigned long *words,
 				 struct kvmmig_rearm *ra,
 				 struct kvmmig_prof *prof)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	unsigned long nwords = DIV_ROUND_UP(h->num_pages, 64);
 	unsigned long w0 = h->first_page / 64, nr;
 	bool rearm = true;
@@ -432,7 +432,7 @@ static int kvmmig_harvest_locked(struct kvmmig_region *region,
 	/* A/D mode cleans PTE dirty bits before the report, not after. */
 	if (READ_ONCE(log->mode) == KVMMIG_DIRTY_MODE_AD) {
 		rearm = false;
-		kvmmig_dirty_ad_collect(region, words, nwords, w0);
+		kvmmig_dirty_ad_collect(log, words, nwords, w0);
 		nr = bitmap_weight(words, h->num_pages);
 	}
 	h->nr_dirty = nr;
@@ -458,10 +458,9 @@ static int kvmmig_harvest_locked(struct kvmmig_region *region,
 	return 0;
 }
 
-static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
+static long kvmmig_dirty_log_harvest(struct kvmmig_dirty_log *log,
 				     void __user *argp, bool session_fd)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_prof prof_buf = {}, *prof = NULL;
 	struct kvmmig_dirty_log_harvest h;
 	u64 start = ktime_get_ns();
@@ -473,7 +472,7 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 
 	if (copy_from_user(&h, argp, sizeof(h)))
 		return -EFAULT;
-	ret = kvmmig_harvest_check(region, &h);
+	ret = kvmmig_harvest_check(log, &h);
 	if (ret)
 		return ret;
 
@@ -481,7 +480,7 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 			       GFP_KERNEL);
 	if (!words)
 		return -ENOMEM;
-	ret = kvmmig_rearm_init(&ra, region, kvmmig_rearm_span());
+	ret = kvmmig_rearm_init(&ra, log, kvmmig_rearm_span());
 	if (ret)
 		goto out_words;
 	if (READ_ONCE(harvest_profile))
@@ -490,9 +489,9 @@ static long kvmmig_dirty_log_harvest(struct kvmmig_region *region,
 	ret = down_read_killable(&log->lock);
 	if (ret)
 		goto out_rearm;
-	ret = kvmmig_dirty_log_may_drive(region, session_fd);
+	ret = kvmmig_dirty_log_may_drive(log, session_fd);
 	if (!ret)
-		ret = kvmmig_harvest_locked(region, &h, argp, words, &ra, prof);
+		ret = kvmmig_harvest_locked(log, &h, argp, words, &ra, prof);
 	up_read(&log->lock);
 	if (ret)
 		goto out_rearm;
@@ -515,10 +514,9 @@ out_words:
 	return ret;
 }
 
-static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
+static long kvmmig_dirty_log_stats(struct kvmmig_dirty_log *log,
 				   void __user *argp)
 {
-	struct kvmmig_dirty_log *log = &region->log;
 	struct kvmmig_dirty_log_stats s;
 	u32 flags;
 
@@ -553,18 +551,30 @@ static long kvmmig_dirty_log_stats(struct kvmmig_region *region,
 	return 0;
 }
 
-long kvmmig_dirty_log_ioctl(struct kvmmig_region *region, unsigned int cmd,
+void kvmmig_dirty_log_info(struct kvmmig_dirty_log *log,
+			   struct kvmmig_dirty_log_info *info)
+{
+	info->enabled = READ_ONCE(log->enabled);
+	info->mode = READ_ONCE(log->mode);
+	info->harvests = atomic64_read(&log->harvests);
+	info->pages_reported = atomic64_read(&log->pages_reported);
+	info->write_faults = atomic64_read(&log->write_faults);
+	info->batch_ns_max = atomic64_read(&log->batch_ns_max);
+	info->harvest_ns_max = atomic64_read(&log->harvest_ns_max);
+}
+
+long kvmmig_dirty_log_ioctl(struct kvmmig_dirty_log *log, unsigned int cmd,
 			    void __user *argp, bool session_fd)
 {
 	switch (cmd) {
 	case KVMMIG_DIRTY_LOG_ENABLE:
-		return kvmmig_dirty_log_enable(region, argp, session_fd);
+		return kvmmig_dirty_log_enable(log, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_DISABLE:
-		return kvmmig_dirty_log_disable(region, argp, session_fd);
+		return kvmmig_dirty_log_disable(log, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_HARVEST:
-		return kvmmig_dirty_log_harvest(region, argp, session_fd);
+		return kvmmig_dirty_log_harvest(log, argp, session_fd);
 	case KVMMIG_DIRTY_LOG_STATS:
-		return kvmmig_dirty_log_stats(region, argp);
+		return kvmmig_dirty_log_stats(log, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -7,9 +7,12 @@
 #include <linux/rwsem.h>
 #include <linux/types.h>
 
-struct kvmmig_region;
+struct address_space;
 
 /*
+ * The dirty log of one region: what it needs of the region is the pages
+ * (@mapping) and how many there are, so it never sees the region itself.
+ *
  * The dirty bitmap is maintained whether or not logging is enabled: a page
  * whose bit is clear is mapped read-only everywhere (primary and secondary
  * MMUs), so its next write faults and sets the bit.  Enabling the log only
@@ -18,6 +21,8 @@ struct kvmmig_region;
  * in for the bit.
  */
 struct kvmmig_dirty_log {
+	struct address_space *mapping;	/* the region's pages */
+	pgoff_t nr_pages;
 	unsigned long *bitmap;
 	/*
 	 * Held for writing by enable, disable and a session claiming the
@@ -28,6 +33,7 @@ struct kvmmig_dirty_log {
 	u32 mode;
 	u32 batch_pages;
 	bool ad_armed;			/* pages may be writable, bit clear */
+	unsigned long flags;		/* KVMMIG_DIRTY_LOG_* bit numbers */
 
 	atomic64_t harvests;
 	atomic64_t pages_reported;
@@ -42,8 +48,29 @@ struct kvmmig_dirty_log {
 	atomic64_t ad_fallbacks;
 };
 
-int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, unsigned long nr_pages);
+/* Set while a session holds the region: it may be in one at a time. */
+#define KVMMIG_DIRTY_LOG_CLAIMED	0
+
+/* A copy of the counters, for netlink dumps. */
+struct kvmmig_dirty_log_info {
+	bool enabled;
+	u32 mode;
+	u64 harvests;
+	u64 pages_reported;
+	u64 write_faults;
+	u64 batch_ns_max;
+	u64 harvest_ns_max;
+};
+
+int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, pgoff_t nr_pages);
 void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log);
+
+/* The region's pages: its file, and so its mapping, comes after the log. */
+static inline void kvmmig_dirty_log_attach(struct kvmmig_dirty_log *log,
+					   struct address_space *mapping)
+{
+	log->mapping = mapping;
+}
 
 /*
  * A write to page @index is about to become visible: log it.  Write faults
@@ -65,13 +92,18 @@ static inline void kvmmig_dirty_log_mark(struct kvmmig_dirty_log *log,
  * The dirty-log ioctls.  @session_fd: issued on a session's region fd
  * (migd) rather than the region's own (the VMM's).
  */
-long kvmmig_dirty_log_ioctl(struct kvmmig_region *region, unsigned int cmd,
+long kvmmig_dirty_log_ioctl(struct kvmmig_dirty_log *log, unsigned int cmd,
 			    void __user *argp, bool session_fd);
 
 /*
- * A session takes @region: from now on only session region fds may
+ * A session takes the region: from now on only session region fds may
  * enable, disable or harvest its log.  False if a session already has it.
+ * kvmmig_dirty_log_unclaim() gives it back.
  */
-bool kvmmig_dirty_log_claim(struct kvmmig_region *region);
+bool kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log);
+void kvmmig_dirty_log_unclaim(struct kvmmig_dirty_log *log);
+
+void kvmmig_dirty_log_info(struct kvmmig_dirty_log *log,
+			   struct kvmmig_dirty_log_info *info);
 
 #endif /* _KVMMIG_DIRTY_LOG_H */

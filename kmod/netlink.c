@@ -122,10 +122,10 @@ static void *kvmmig_nl_dump_put(struct kvmmig_nl_dump *d, u8 cmd)
 static int kvmmig_nl_put_dirty_log(struct sk_buff *skb,
 				   struct kvmmig_region *region)
 {
-	struct kvmmig_region_log_info log;
+	struct kvmmig_dirty_log_info log;
 	struct nlattr *nest;
 
-	kvmmig_region_log_info(region, &log);
+	kvmmig_dirty_log_info(&region->log, &log);
 	nest = nla_nest_start(skb, KVMMIG_A_DIRTY_LOG);
 	if (!nest)
 		return -EMSGSIZE;

@@ -50,16 +50,16 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "dirty_log.h"
 #include "rearm.h"
-#include "region.h"
 
-int kvmmig_rearm_init(struct kvmmig_rearm *ra, struct kvmmig_region *region,
+int kvmmig_rearm_init(struct kvmmig_rearm *ra, struct kvmmig_dirty_log *log,
 		      unsigned long span)
 {
 	unsigned int max = min_t(unsigned long, span, KVMMIG_REARM_MAX_PAGES);
 
 	memset(ra, 0, sizeof(*ra));
-	ra->region = region;
+	ra->log = log;
 	ra->span = span;
 	ra->locked = kvmalloc_array(max, sizeof(*ra->locked), GFP_KERNEL);
 	ra->busy_index = kvmalloc_array(max, sizeof(pgoff_t), GFP_KERNEL);
@@ -135,13 +135,13 @@ static bool kvmmig_folio_suspect(struct folio *folio, bool *maybe_batched)
 	return true;
 }
 
-static void kvmmig_keep(struct kvmmig_region *region, struct folio *folio)
+static void kvmmig_keep(struct kvmmig_dirty_log *log, struct folio *folio)
 {
-	set_bit(folio->index, region->log.bitmap);
-	atomic64_inc(&region->log.pinned_reported);
+	set_bit(folio->index, log->bitmap);
+	atomic64_inc(&log->pinned_reported);
 }
 
-void kvmmig_rearm_keep_referenced(struct kvmmig_region *region,
+void kvmmig_rearm_keep_referenced(struct kvmmig_dirty_log *log,
 				  struct folio *folio)
 {
 	bool batched;
@@ -153,19 +153,19 @@ void kvmmig_rearm_keep_referenced(struct kvmmig_region *region,
 		if (!kvmmig_folio_extra_refs(folio))
 			return;
 	}
-	kvmmig_keep(region, folio);
+	kvmmig_keep(log, folio);
 }
 
 /* Lock @folio's page @index alone, wait for it if need be, and arm it. */
-static void kvmmig_rearm_one(struct kvmmig_region *region, pgoff_t index)
+static void kvmmig_rearm_one(struct kvmmig_dirty_log *log, pgoff_t index)
 {
-	struct folio *folio = kvmmig_lock_folio(region->mapping, index);
+	struct folio *folio = kvmmig_lock_folio(log->mapping, index);
 
 	/* Absent: never touched, or the region is going away. */
 	if (!folio)
 		return;
 	folio_mkclean(folio);
-	kvmmig_rearm_keep_referenced(region, folio);
+	kvmmig_rearm_keep_referenced(log, folio);
 	folio_unlock(folio);
 	folio_put(folio);
 }
@@ -179,7 +179,7 @@ static void kvmmig_lock_run(struct kvmmig_rearm *ra,
 			    const unsigned long *words, unsigned long base,
 			    pgoff_t first, pgoff_t last)
 {
-	XA_STATE(xas, &ra->region->mapping->i_pages, first);
+	XA_STATE(xas, &ra->log->mapping->i_pages, first);
 	struct folio *folio;
 
 	ra->nr_locked = 0;
@@ -216,7 +216,7 @@ busy:
  */
 static void kvmmig_unlock_run(struct kvmmig_rearm *ra)
 {
-	struct kvmmig_region *region = ra->region;
+	struct kvmmig_dirty_log *log = ra->log;
 	unsigned int i, nr_suspect = 0;
 	bool batched;
 
@@ -224,13 +224,13 @@ static void kvmmig_unlock_run(struct kvmmig_rearm *ra)
 		struct folio *folio = ra->locked[i];
 
 		/* Truncated while we waited: nothing maps it any more. */
-		if (folio->mapping == region->mapping &&
+		if (folio->mapping == log->mapping &&
 		    kvmmig_folio_suspect(folio, &batched)) {
 			if (batched) {
 				ra->locked[nr_suspect++] = folio;
 				continue;
 			}
-			kvmmig_keep(region, folio);
+			kvmmig_keep(log, folio);
 			ra->kept++;
 		}
 		folio_unlock(folio);
@@ -244,7 +244,7 @@ static void kvmmig_unlock_run(struct kvmmig_rearm *ra)
 		struct folio *folio = ra->locked[i];
 
 		if (kvmmig_folio_extra_refs(folio)) {
-			kvmmig_keep(region, folio);
+			kvmmig_keep(log, folio);
 			ra->kept++;
 		}
 		folio_unlock(folio);
@@ -252,7 +252,7 @@ static void kvmmig_unlock_run(struct kvmmig_rearm *ra)
 	}
 	ra->busy += ra->nr_busy;
 	for (i = 0; i < ra->nr_busy; i++)
-		kvmmig_rearm_one(region, ra->busy_index[i]);
+		kvmmig_rearm_one(log, ra->busy_index[i]);
 }
 
 /*
@@ -274,7 +274,7 @@ void kvmmig_rearm_run(struct kvmmig_rearm *ra, const unsigned long *words,
 
 	kvmmig_lock_run(ra, words, base, first, last);
 	if (ra->nr_locked > KVMMIG_REARM_ALONE)
-		unmap_mapping_pages(ra->region->mapping, first,
+		unmap_mapping_pages(ra->log->mapping, first,
 				    last - first + 1, false);
 	else
 		for (i = 0; i < ra->nr_locked; i++)
@@ -282,7 +282,7 @@ void kvmmig_rearm_run(struct kvmmig_rearm *ra, const unsigned long *words,
 	kvmmig_unlock_run(ra);
 }
 
-int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
+int kvmmig_rearm_range(struct kvmmig_dirty_log *log, pgoff_t first,
 		       pgoff_t nr)
 {
 	unsigned long span = KVMMIG_REARM_MAX_PAGES;
@@ -290,13 +290,13 @@ int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
 	pgoff_t i, n;
 	int ret;
 
-	ret = kvmmig_rearm_init(&ra, region, span);
+	ret = kvmmig_rearm_init(&ra, log, span);
 	if (ret)
 		return ret;
 	for (i = first; i < first + nr; i += n) {
 		n = min_t(pgoff_t, span, first + nr - i);
 		kvmmig_lock_run(&ra, NULL, 0, i, i + n - 1);
-		unmap_mapping_pages(region->mapping, i, n, false);
+		unmap_mapping_pages(log->mapping, i, n, false);
 		kvmmig_unlock_run(&ra);
 		cond_resched();
 	}

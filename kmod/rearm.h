@@ -5,14 +5,14 @@
 #include <linux/types.h>
 
 struct folio;
-struct kvmmig_region;
+struct kvmmig_dirty_log;
 
 /* Dirty pages re-armed together at most (one invalidation per walk). */
 #define KVMMIG_REARM_MAX_PAGES		4096
 
 /* Scratch space of one harvest's re-arm: the folios of the current run. */
 struct kvmmig_rearm {
-	struct kvmmig_region *region;
+	struct kvmmig_dirty_log *log;
 	struct folio **locked;
 	pgoff_t *busy_index;
 	unsigned long span;
@@ -23,7 +23,7 @@ struct kvmmig_rearm {
 };
 
 /* For runs of at most @span pages; returns -ENOMEM or 0. */
-int kvmmig_rearm_init(struct kvmmig_rearm *ra, struct kvmmig_region *region,
+int kvmmig_rearm_init(struct kvmmig_rearm *ra, struct kvmmig_dirty_log *log,
 		      unsigned long span);
 void kvmmig_rearm_destroy(struct kvmmig_rearm *ra);
 
@@ -40,7 +40,7 @@ void kvmmig_rearm_run(struct kvmmig_rearm *ra, const unsigned long *words,
  * Arm every page of [@first, @first + @nr): for a log that stops trusting
  * PTE dirty bits (A/D mode ending).  Returns -ENOMEM or 0.
  */
-int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
+int kvmmig_rearm_range(struct kvmmig_dirty_log *log, pgoff_t first,
 		       pgoff_t nr);
 
 /*
@@ -48,7 +48,7 @@ int kvmmig_rearm_range(struct kvmmig_region *region, pgoff_t first,
  * without a write fault (a DMA pin, a get_user_pages() reference, a KVM
  * kernel mapping)?  Keeps its bit set if so.
  */
-void kvmmig_rearm_keep_referenced(struct kvmmig_region *region,
+void kvmmig_rearm_keep_referenced(struct kvmmig_dirty_log *log,
 				  struct folio *folio);
 
 #endif /* _KVMMIG_REARM_H */

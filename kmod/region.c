@@ -280,7 +280,8 @@ static long kvmmig_region_ioctl(struct file *file, unsigned int cmd,
 {
 	struct kvmmig_region *region = file->private_data;
 
-	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg, false);
+	return kvmmig_dirty_log_ioctl(&region->log, cmd, (void __user *)arg,
+				      false);
 }
 
 static long kvmmig_region_clone_ioctl(struct file *file, unsigned int cmd,
@@ -288,7 +289,8 @@ static long kvmmig_region_clone_ioctl(struct file *file, unsigned int cmd,
 {
 	struct kvmmig_region *region = file->private_data;
 
-	return kvmmig_dirty_log_ioctl(region, cmd, (void __user *)arg, true);
+	return kvmmig_dirty_log_ioctl(&region->log, cmd, (void __user *)arg,
+				      true);
 }
 
 static void kvmmig_region_free(struct kvmmig_region *region)
@@ -492,6 +494,7 @@ int kvmmig_region_create(const void __user *argp)
 	}
 	mapping = file->f_mapping;
 	region->mapping = mapping;
+	kvmmig_dirty_log_attach(&region->log, mapping);
 	mapping->host->i_private = region;
 	mapping->a_ops = &kvmmig_region_aops;
 	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
@@ -533,20 +536,6 @@ int kvmmig_region_for_each(u64 *cursor,
 	}
 	mutex_unlock(&kvmmig_regions_lock);
 	return ret;
-}
-
-void kvmmig_region_log_info(struct kvmmig_region *region,
-			    struct kvmmig_region_log_info *info)
-{
-	struct kvmmig_dirty_log *log = &region->log;
-
-	info->enabled = READ_ONCE(log->enabled);
-	info->mode = READ_ONCE(log->mode);
-	info->harvests = atomic64_read(&log->harvests);
-	info->pages_reported = atomic64_read(&log->pages_reported);
-	info->write_faults = atomic64_read(&log->write_faults);
-	info->batch_ns_max = atomic64_read(&log->batch_ns_max);
-	info->harvest_ns_max = atomic64_read(&log->harvest_ns_max);
 }
 
 void kvmmig_regions_show(struct seq_file *m)

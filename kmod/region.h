@@ -25,21 +25,6 @@ struct kvmmig_region {
 	atomic_long_t nr_allocated;	/* folios ever added */
 	struct kvmmig_dirty_log log;
 	struct file *file;		/* the region's own file; clones pin it */
-	unsigned long flags;		/* KVMMIG_REGION_* bit numbers */
-};
-
-/* Set while a session holds the region: it may be in one at a time. */
-#define KVMMIG_REGION_IN_SESSION	0
-
-/* A copy of the dirty log's counters, for netlink dumps. */
-struct kvmmig_region_log_info {
-	bool enabled;
-	u32 mode;
-	u64 harvests;
-	u64 pages_reported;
-	u64 write_faults;
-	u64 batch_ns_max;
-	u64 harvest_ns_max;
 };
 
 /* KVMMIG_CREATE_REGION: returns the new fd or -errno. */
@@ -68,9 +53,6 @@ int kvmmig_region_open_clone(struct file *region_file, bool rdonly);
 int kvmmig_region_for_each(u64 *cursor,
 			   int (*fn)(struct kvmmig_region *region, void *arg),
 			   void *arg);
-
-void kvmmig_region_log_info(struct kvmmig_region *region,
-			    struct kvmmig_region_log_info *info);
 
 void kvmmig_regions_show(struct seq_file *m);
 long kvmmig_region_pages(void);

@@ -136,7 +136,7 @@ int kvmmig_session_add_region(struct kvmmig_session *s, struct file *file)
 	for (i = 0; i < s->nr_regions; i++)
 		if (s->regions[i]->private_data == region)
 			return -EINVAL;
-	if (!kvmmig_dirty_log_claim(region))
+	if (!kvmmig_dirty_log_claim(&region->log))
 		return -EBUSY;
 	s->regions[s->nr_regions++] = get_file(file);
 	return 0;
@@ -149,7 +149,7 @@ static void kvmmig_session_drop_regions(struct file **files, u32 nr)
 
 	for (i = 0; i < nr; i++) {
 		region = files[i]->private_data;
-		clear_bit(KVMMIG_REGION_IN_SESSION, &region->flags);
+		kvmmig_dirty_log_unclaim(&region->log);
 		fput(files[i]);
 	}
 }
