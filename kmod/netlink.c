@@ -12,6 +12,9 @@
  * faults, a side channel on what the guest does.  The family lives in the
  * initial network namespace only: sessions and regions are not per
  * namespace.
+ *
+ * Netlink depends on sessions, never the other way round: it hears of
+ * their changes through the session notifier chain it registers on.
  */
 
 #include <linux/netlink.h>
@@ -67,8 +70,11 @@ static const struct nla_policy kvmmig_nl_blob_policy[KVMMIG_A_MAX + 1] = {
 
 /* Events */
 
-void kvmmig_netlink_session_event(u32 id, const char *name, u32 state,
-				  u32 old_state, u32 reason)
+/*
+ * Multicast KVMMIG_CMD_SESSION_EVENT to the "events" group.  A creation
+ * (@c->old_state 0) leaves KVMMIG_A_SESSION_OLD_STATE out.
+ */
+static void kvmmig_nl_session_event(const struct kvmmig_session_change *c)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -82,12 +88,12 @@ void kvmmig_netlink_session_event(u32 id, const char *name, u32 state,
 			  KVMMIG_CMD_SESSION_EVENT);
 	if (!hdr)
 		goto err_free;
-	if (nla_put_u32(skb, KVMMIG_A_SESSION_ID, id) ||
-	    nla_put_string(skb, KVMMIG_A_SESSION_NAME, name) ||
-	    nla_put_u32(skb, KVMMIG_A_SESSION_STATE, state) ||
-	    (old_state &&
-	     nla_put_u32(skb, KVMMIG_A_SESSION_OLD_STATE, old_state)) ||
-	    nla_put_u32(skb, KVMMIG_A_SESSION_REASON, reason))
+	if (nla_put_u32(skb, KVMMIG_A_SESSION_ID, c->id) ||
+	    nla_put_string(skb, KVMMIG_A_SESSION_NAME, c->name) ||
+	    nla_put_u32(skb, KVMMIG_A_SESSION_STATE, c->state) ||
+	    (c->old_state &&
+	     nla_put_u32(skb, KVMMIG_A_SESSION_OLD_STATE, c->old_state)) ||
+	    nla_put_u32(skb, KVMMIG_A_SESSION_REASON, c->reason))
 		goto err_free;
 	genlmsg_end(skb, hdr);
 	/* No listener or a full receive queue: the event is lost to it. */
@@ -103,6 +109,17 @@ err_lost:
 	 */
 	genl_set_err(&kvmmig_genl_family, &init_net, 0, 0, -ENOBUFS);
 }
+
+static int kvmmig_nl_session_changed(struct notifier_block *nb,
+				     unsigned long action, void *data)
+{
+	kvmmig_nl_session_event(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kvmmig_nl_session_notifier = {
+	.notifier_call = kvmmig_nl_session_changed,
+};
 
 /* Regions */
 
@@ -690,8 +707,13 @@ int kvmmig_netlink_init(void)
 	ret = netlink_register_notifier(&kvmmig_nl_notifier);
 	if (ret)
 		goto err_family;
+	ret = kvmmig_session_notifier_register(&kvmmig_nl_session_notifier);
+	if (ret)
+		goto err_notifier;
 	return 0;
 
+err_notifier:
+	netlink_unregister_notifier(&kvmmig_nl_notifier);
 err_family:
 	genl_unregister_family(&kvmmig_genl_family);
 	return ret;
@@ -699,6 +721,7 @@ err_family:
 
 void kvmmig_netlink_exit(void)
 {
+	kvmmig_session_notifier_unregister(&kvmmig_nl_session_notifier);
 	netlink_unregister_notifier(&kvmmig_nl_notifier);
 	genl_unregister_family(&kvmmig_genl_family);
 }

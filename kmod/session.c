@@ -3,17 +3,19 @@
  * Migration sessions: the registry (ids and names), lifetimes, the state
  * machine of uapi/linux/kvmmig.h with one function per transition, and the
  * state blobs.  Every state change bumps the sequence number poll() on the
- * session fd compares, and is multicast as a netlink event.
+ * session fd compares, and is announced on a notifier chain (netlink.c
+ * multicasts it); this file knows none of its listeners.
  *
  * Locking: kvmmig_sessions_lock (the registry) nests outside each session's
- * lock.  Events are sent under the session's lock, so they leave in the
- * order the states changed.  Nothing here sleeps under a spinlock.
+ * lock.  Changes are announced under the session's lock, so they leave in
+ * the order the states changed.  Nothing here sleeps under a spinlock.
  */
 
 #include <linux/atomic.h>
 #include <linux/file.h>
 #include <linux/hash.h>
 #include <linux/mm.h>
+#include <linux/notifier.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -21,13 +23,13 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
-#include "netlink.h"
 #include "region.h"
 #include "session.h"
 
 static DEFINE_MUTEX(kvmmig_sessions_lock);
 static DEFINE_XARRAY_ALLOC1(kvmmig_sessions);	/* id -> session */
 static u32 kvmmig_next_session_id;
+static BLOCKING_NOTIFIER_HEAD(kvmmig_session_chain);
 
 /*
  * How many sessions have a controller whose netlink portid hashes to each
@@ -204,19 +206,44 @@ void kvmmig_session_unregister(struct kvmmig_session *s)
 	mutex_unlock(&kvmmig_sessions_lock);
 }
 
+int kvmmig_session_notifier_register(struct notifier_block *nb)
+{
+	return blocking_notifier_chain_register(&kvmmig_session_chain, nb);
+}
+
+void kvmmig_session_notifier_unregister(struct notifier_block *nb)
+{
+	blocking_notifier_chain_unregister(&kvmmig_session_chain, nb);
+}
+
+/* Tell the chain that @s is in its state now, coming from @old (0: new). */
+static void kvmmig_session_announce(struct kvmmig_session *s, u32 old,
+				    u32 reason)
+{
+	struct kvmmig_session_change change = {
+		.id		= s->id,
+		.name		= s->name,
+		.state		= s->state,
+		.old_state	= old,
+		.reason		= reason,
+	};
+
+	lockdep_assert_held(&s->lock);
+	blocking_notifier_call_chain(&kvmmig_session_chain, 0, &change);
+}
+
 /* The fd is installed: netlink may use the session now.  Say so. */
 void kvmmig_session_go_live(struct kvmmig_session *s)
 {
 	mutex_lock(&s->lock);
 	s->live = true;
-	kvmmig_netlink_session_event(s->id, s->name, s->state, 0,
-				     KVMMIG_REASON_CREATED);
+	kvmmig_session_announce(s, 0, KVMMIG_REASON_CREATED);
 	mutex_unlock(&s->lock);
 }
 
 /*
  * Every state change goes through here, with the lock held: drop what the
- * new state does not keep, wake the VMM, tell migd.
+ * new state does not keep, wake the VMM, tell the chain (migd).
  */
 static void kvmmig_session_set_state(struct kvmmig_session *s, u32 state,
 				     u32 reason)
@@ -231,7 +258,7 @@ static void kvmmig_session_set_state(struct kvmmig_session *s, u32 state,
 	}
 	WRITE_ONCE(s->seq, s->seq + 1);
 	wake_up_interruptible_poll(&s->wq, EPOLLIN | EPOLLRDNORM);
-	kvmmig_netlink_session_event(s->id, s->name, state, old, reason);
+	kvmmig_session_announce(s, old, reason);
 }
 
 /*

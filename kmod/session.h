@@ -10,6 +10,7 @@
 
 struct file;
 struct net;
+struct notifier_block;
 
 /* One opaque state record a VMM put (source) or migd added (destination). */
 struct kvmmig_blob {
@@ -63,6 +64,20 @@ struct kvmmig_session_snap {
 	u64 blob_bytes;
 };
 
+/*
+ * What the session notifier chain hears: a session was created (@old_state
+ * 0) or changed state.  The callbacks run under the session's lock, so
+ * they hear the changes in the order they happened; they may sleep but
+ * must not call back into the session.
+ */
+struct kvmmig_session_change {
+	u32 id;
+	const char *name;
+	u32 state;
+	u32 old_state;
+	u32 reason;			/* KVMMIG_REASON_* */
+};
+
 /* Blob names: printable ASCII (isprint() also takes Latin-1). */
 static inline bool kvmmig_printable(char c)
 {
@@ -104,6 +119,10 @@ int kvmmig_session_abort(struct kvmmig_session *s);
 
 /* The netlink socket (@net, @portid) was closed. */
 void kvmmig_session_controller_gone(struct net *net, u32 portid);
+
+/* Hear of every change: @nb gets a struct kvmmig_session_change. */
+int kvmmig_session_notifier_register(struct notifier_block *nb);
+void kvmmig_session_notifier_unregister(struct notifier_block *nb);
 
 /* Blobs. */
 struct kvmmig_blob *kvmmig_blob_alloc(u32 size);
