@@ -5,8 +5,9 @@
 #
 # Build the test VM's initramfs for kernel KVER: busybox, the kernel's own
 # modules listed in modules.conf (with their dependencies), kvmmig.ko, migd
-# with its shared libraries, the selftests named in selftests/Makefile and
-# the in-VM runner.
+# with its shared libraries, the selftests and the programs they run
+# (selftests/Makefile's lists, all in /kvmmig/tests), the selftests'
+# settings and the in-VM runner.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -80,6 +81,7 @@ done
 for t in $(make -s -C "$TOP_DIR/selftests" print-pair-progs print-files); do
 	cp "$TOP_DIR/selftests/$t" "$stage/kvmmig/tests/"
 done
+cp "$TOP_DIR/selftests/settings" "$stage/kvmmig/tests/"
 
 # migd at /usr/bin/migd (and /bin/migd: PATH is /bin in the VM).  It is
 # linked dynamically (Debian ships no static libmnl), so its shared-library

@@ -10,10 +10,11 @@
 # console is this terminal instead.  VM_TESTS (comma separated) limits the
 # selftests run; VM_NODE_MB sizes each NUMA node; VM_TIMEOUT bounds the run
 # in seconds; VM_TEST_TIMEOUT, when set, is each selftest's limit in the VM
-# (run-tests' KVMMIG_TEST_TIMEOUT, 600 s by default); VM_TCG_THREAD (multi,
-# the default, or single) picks QEMU's TCG threading (the two test hosts run
-# single: Documentation/testing.rst says why).  KVMMIG_FUZZ_SECONDS,
-# KVMMIG_FUZZ_SEED and KVMMIG_TIME_SCALE, when set, reach the tests in the VM.
+# (run-tests' KVMMIG_TEST_TIMEOUT; selftests/settings has the default);
+# VM_TCG_THREAD (multi, the default, or single) picks QEMU's TCG threading
+# (the two test hosts run single: Documentation/testing.rst says why).
+# KVMMIG_FUZZ_SECONDS, KVMMIG_FUZZ_SEED and KVMMIG_TIME_SCALE, when set,
+# reach the tests in the VM.
 #
 # --host names one of two test hosts; with --net it gets a virtio NIC whose
 # frames travel as datagrams between two unix sockets, so two VMs share a
