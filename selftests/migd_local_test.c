@@ -38,6 +38,8 @@
 
 #include "kselftest_harness.h"
 #include "kvmmig_util.h"
+#include "migd_proc.h"
+#include "session_util.h"
 
 #define PAGE		4096UL
 #define MAX_REGIONS	2
@@ -46,61 +48,8 @@
 #define SRC_NAME	"mlt_src"
 #define DST_NAME	"mlt_dst"
 
-static const char *migd_path(void)
-{
-	const char *p = getenv("MIGD");
-
-	return p && *p ? p : "/usr/bin/migd";
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* ---------------------------------------------------------------------- */
-/* Session ioctls */
-
-static int __create_session(int dev, const char *name, __u32 flags, const int *fds,
-			    unsigned int n, __u32 *id)
-{
-	struct kvmmig_create_session cs = {
-		.flags = flags,
-		.nr_regions = n,
-		.region_fds = (uintptr_t)fds,
-	};
-	int fd;
-
-	snprintf(cs.name, sizeof(cs.name), "%s", name);
-	fd = ioctl(dev, KVMMIG_CREATE_SESSION, &cs);
-	if (fd < 0)
-		return -errno;
-	*id = cs.id;
-	return fd;
-}
-
-static int __session_info(int sfd, struct kvmmig_session_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(sfd, KVMMIG_SESSION_GET_INFO, info) ? -errno : 0;
-}
-
-static int __session_ack(int sfd, __u32 state)
-{
-	struct kvmmig_session_ack ack = { .state = state };
-
-	return ioctl(sfd, KVMMIG_SESSION_ACK, &ack) ? -errno : 0;
-}
+/* State blobs */
 
 /* The state blobs the source VMM puts: two vCPUs and a device at the limit. */
 static const struct {
@@ -200,7 +149,7 @@ static void *writer_main(void *arg)
 		if (LOAD(s->hold)) {
 			STORE(s->held, 1);
 			while (LOAD(s->hold) && !LOAD(s->stop))
-				sleep_ms(1);
+				kvmmig_sleep_ms(1);
 			STORE(s->held, 0);
 			continue;
 		}
@@ -214,7 +163,7 @@ static void *writer_main(void *arg)
 			++n;
 		STORE(s->writes, n);
 		if (!(n % 16))
-			sleep_ms(1);
+			kvmmig_sleep_ms(1);
 	}
 	return NULL;
 }
@@ -222,23 +171,23 @@ static void *writer_main(void *arg)
 /* Stops the writer at a write boundary; true once it has. */
 static bool writer_hold(struct side *s)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = kvmmig_now_ms() + WAIT_MS;
 
 	STORE(s->hold, 1);
-	while (s->writer_started && !LOAD(s->held) && now_ms() < end)
-		sleep_ms(1);
+	while (s->writer_started && !LOAD(s->held) && kvmmig_now_ms() < end)
+		kvmmig_sleep_ms(1);
 	return !s->writer_started || LOAD(s->held);
 }
 
 /* Has the writer made @n more writes within a while? */
 static bool writer_runs(struct side *s, uint64_t n)
 {
-	uint64_t start = LOAD(s->writes), end = now_ms() + WAIT_MS;
+	uint64_t start = LOAD(s->writes), end = kvmmig_now_ms() + WAIT_MS;
 
-	while (now_ms() < end) {
+	while (kvmmig_now_ms() < end) {
 		if (LOAD(s->writes) >= start + n)
 			return true;
-		sleep_ms(5);
+		kvmmig_sleep_ms(5);
 	}
 	return false;
 }
@@ -268,9 +217,9 @@ static void source_pausing(struct side *s)
 		return;
 	}
 	if (s->ack_delay_ms)
-		sleep_ms(s->ack_delay_ms);
+		kvmmig_sleep_ms(s->ack_delay_ms);
 	/* ESTALE: migd has resumed us meanwhile; the next state says so. */
-	if (__session_ack(s->sfd, KVMMIG_SESSION_PAUSING) == -EINVAL)
+	if (kvmmig_session_ack(s->sfd, KVMMIG_SESSION_PAUSING) == -EINVAL)
 		STORE(s->error, -EINVAL);
 }
 
@@ -301,7 +250,7 @@ static void dest_arrived(struct side *s)
 		s->ngot = i + 1;
 	}
 	free(buf);
-	ret = __session_ack(s->sfd, KVMMIG_SESSION_ARRIVED);
+	ret = kvmmig_session_ack(s->sfd, KVMMIG_SESSION_ARRIVED);
 	if (ret)
 		STORE(s->error, ret);
 }
@@ -313,7 +262,8 @@ static void *vmm_main(void *arg)
 
 	while (!LOAD(s->quit)) {
 		struct pollfd pfd = { .fd = s->sfd, .events = POLLIN };
-		struct kvmmig_session_info info;
+		__u32 state;
+		int ret;
 
 		if (LOAD(s->close_now)) {
 			close(s->sfd);
@@ -322,14 +272,16 @@ static void *vmm_main(void *arg)
 		}
 		if (poll(&pfd, 1, 50) < 0 && errno != EINTR)
 			break;
-		if (__session_info(s->sfd, &info)) {
-			STORE(s->error, -errno);
+		ret = kvmmig_session_state(s->sfd);
+		if (ret < 0) {
+			STORE(s->error, ret);
 			break;
 		}
-		STORE(s->state, info.state);
-		if (info.state == last)
+		state = ret;
+		STORE(s->state, state);
+		if (state == last)
 			continue;
-		switch (info.state) {
+		switch (state) {
 		case KVMMIG_SESSION_PAUSING:
 			source_pausing(s);
 			break;
@@ -357,7 +309,7 @@ static void *vmm_main(void *arg)
 			STORE(s->quit, 1);
 			break;
 		}
-		last = info.state;
+		last = state;
 	}
 	return NULL;
 }
@@ -398,8 +350,8 @@ static int __side_init(struct side *s, int dev, const char *name, bool incoming,
 			if (p % 8)
 				memset(s->map[i] + p * PAGE, (int)(p * 13 + i) | 1, PAGE);
 	}
-	ret = __create_session(dev, name, incoming ? KVMMIG_SESSION_F_INCOMING : 0,
-			       s->reg_fd, nreg, &s->id);
+	ret = kvmmig_session(dev, name, incoming ? KVMMIG_SESSION_F_INCOMING : 0,
+			     s->reg_fd, nreg, &s->id);
 	if (ret < 0)
 		return ret;
 	s->sfd = ret;
@@ -440,12 +392,12 @@ static void side_fini(struct side *s)
 /* Waits for the VMM thread to see @state; false after WAIT_MS. */
 static bool side_wait(struct side *s, __u32 state)
 {
-	uint64_t end = now_ms() + WAIT_MS;
+	uint64_t end = kvmmig_now_ms() + WAIT_MS;
 
-	while (now_ms() < end) {
+	while (kvmmig_now_ms() < end) {
 		if (LOAD(s->state) == state)
 			return true;
-		sleep_ms(2);
+		kvmmig_sleep_ms(2);
 	}
 	return false;
 }
@@ -453,126 +405,9 @@ static bool side_wait(struct side *s, __u32 state)
 /* The session's state now, by GET_INFO (the VMM thread may have quit). */
 static __u32 side_state(struct side *s)
 {
-	struct kvmmig_session_info info;
+	int state = s->sfd < 0 ? -EBADF : kvmmig_session_state(s->sfd);
 
-	if (s->sfd < 0 || __session_info(s->sfd, &info))
-		return 0;
-	return info.state;
-}
-
-/* ---------------------------------------------------------------------- */
-/* migd processes */
-
-struct proc {
-	pid_t pid;
-	char log[64];
-	char out[64];
-};
-
-static void proc_spawn(struct proc *p, const char *tag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Runs migd with @fmt's words as arguments, stdout and stderr to files. */
-static void proc_spawn(struct proc *p, const char *tag, const char *fmt, ...)
-{
-	char line[512], *argv[32], *save = NULL, *tok;
-	int argc = 0;
-	va_list ap;
-
-	snprintf(p->log, sizeof(p->log), "/tmp/migd_local.%s.log", tag);
-	snprintf(p->out, sizeof(p->out), "/tmp/migd_local.%s.out", tag);
-	unlink(p->log);
-	unlink(p->out);
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	argv[argc++] = "migd";
-	for (tok = strtok_r(line, " ", &save); tok && argc < 31; tok = strtok_r(NULL, " ", &save))
-		argv[argc++] = tok;
-	argv[argc] = NULL;
-	p->pid = fork();
-	if (!p->pid) {
-		int o = open(p->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int e = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(migd_path(), argv);
-		_exit(127);
-	}
-}
-
-/* Exit status, or -1 (and the process killed) after @ms. */
-static int proc_wait(struct proc *p, int ms)
-{
-	uint64_t end = now_ms() + ms;
-	int status;
-
-	if (p->pid <= 0)
-		return -2;
-	while (now_ms() < end) {
-		pid_t r = waitpid(p->pid, &status, WNOHANG);
-
-		if (r == p->pid) {
-			p->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		sleep_ms(5);
-	}
-	kill(p->pid, SIGKILL);
-	waitpid(p->pid, &status, 0);
-	p->pid = 0;
-	return -1;
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	buf[0] = 0;
-	if (fd < 0)
-		return buf;
-	n = read(fd, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = 0;
-	close(fd);
-	return buf;
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-	return strstr(slurp(path), needle);
-}
-
-/* Starts "migd --listen 127.0.0.1:0 ARGS" and reads its port from its log. */
-static int start_dest(struct proc *p, const char *args)
-{
-	const char *needle = "listening on 127.0.0.1:";
-	uint64_t end = now_ms() + WAIT_MS;
-
-	proc_spawn(p, "dst", "--listen 127.0.0.1:0 %s", args);
-	while (now_ms() < end) {
-		char *log = slurp(p->log), *at = strstr(log, needle);
-
-		if (at)
-			return atoi(at + strlen(needle));
-		if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-			p->pid = 0;
-			return -1;
-		}
-		sleep_ms(10);
-	}
-	return -1;
-}
-
-static void proc_fini(struct proc *p)
-{
-	if (p->pid > 0) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
-		p->pid = 0;
-	}
+	return state < 0 ? 0 : state;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -580,19 +415,19 @@ static void proc_fini(struct proc *p)
 /* migd and its shared libraries are in place and it runs. */
 TEST(migd_runs)
 {
-	struct proc p = { 0 };
+	struct migd_proc p = { 0 };
 
 	ASSERT_EQ(0, access(migd_path(), X_OK))
 		TH_LOG("no migd at %s: %s", migd_path(), strerror(errno));
-	proc_spawn(&p, "version", "--version");
-	ASSERT_EQ(0, proc_wait(&p, WAIT_MS)) TH_LOG("%s", slurp(p.log));
+	migd_spawn(&p, "version", "--version");
+	ASSERT_EQ(0, migd_wait(&p, WAIT_MS)) TH_LOG("%s", slurp(p.log));
 	ASSERT_TRUE(file_has(p.out, "migd ")) TH_LOG("%s", slurp(p.out));
 }
 
 FIXTURE(migd) {
 	int dev;
 	struct side src, dst, other;
-	struct proc s, d, c;
+	struct migd_proc s, d, c;
 };
 
 static const size_t src_sizes[MAX_REGIONS] = { 32 << 20, 1 << 20 };
@@ -615,9 +450,9 @@ FIXTURE_SETUP(migd)
 
 FIXTURE_TEARDOWN(migd)
 {
-	proc_fini(&self->s);
-	proc_fini(&self->d);
-	proc_fini(&self->c);
+	migd_kill(&self->s);
+	migd_kill(&self->d);
+	migd_kill(&self->c);
 	side_fini(&self->src);
 	side_fini(&self->dst);
 	side_fini(&self->other);
@@ -627,7 +462,7 @@ FIXTURE_TEARDOWN(migd)
 
 static void dump_logs(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *self)
 {
-	struct proc *ps[] = { &self->s, &self->d, &self->c };
+	struct migd_proc *ps[] = { &self->s, &self->d, &self->c };
 
 	for (unsigned int i = 0; i < 3; i++) {
 		if (!ps[i]->log[0])
@@ -679,11 +514,11 @@ static void migrate_ok(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *se
 	int port;
 
 	snprintf(args, sizeof(args), "--json %s", dest_args);
-	port = start_dest(&self->d, args);
+	port = migd_start_dest(&self->d, args, WAIT_MS);
 	ASSERT_LT(0, port) dump_logs(_metadata, self);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d --json -v %s", port, SRC_NAME);
-	EXPECT_EQ(0, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
-	EXPECT_EQ(0, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d --json -v %s", port, SRC_NAME);
+	EXPECT_EQ(0, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(0, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_DONE));
 	ASSERT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_RUNNING));
 	EXPECT_EQ(1, LOAD(self->src.pausing_seen));
@@ -730,7 +565,7 @@ TEST_F_TIMEOUT(migd, migrate_matching_session, 180)
 static void expect_source_runs_on(struct __test_metadata *_metadata,
 				  FIXTURE_DATA(migd) *self)
 {
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_TRUE(side_wait(&self->src, KVMMIG_SESSION_RUNNING));
 	EXPECT_EQ(KVMMIG_SESSION_RUNNING, side_state(&self->src));
 	EXPECT_TRUE(writer_runs(&self->src, 1000));
@@ -746,12 +581,12 @@ static void start_slow(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *se
 	int port;
 
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = start_dest(&self->d, DST_NAME);
+	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port) dump_logs(_metadata, self);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v --bwlimit 8 %s", port, SRC_NAME);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v --bwlimit 8 %s", port, SRC_NAME);
 	ASSERT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_RECEIVING)) dump_logs(_metadata, self);
 	/* Some pages on the way, not all: 33 MiB take four seconds. */
-	sleep_ms(500);
+	kvmmig_sleep_ms(500);
 }
 
 TEST_F_TIMEOUT(migd, dest_killed_mid_stream, 180)
@@ -759,7 +594,7 @@ TEST_F_TIMEOUT(migd, dest_killed_mid_stream, 180)
 	start_slow(_metadata, self);
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
 	kill(self->d.pid, SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, proc_wait(&self->d, WAIT_MS));
+	EXPECT_EQ(128 + SIGKILL, migd_wait(&self->d, WAIT_MS));
 	expect_source_runs_on(_metadata, self);
 	EXPECT_LOG(&self->s, "the destination closed the connection");
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
@@ -772,12 +607,12 @@ TEST_F_TIMEOUT(migd, dest_killed_during_pause, 180)
 
 	self->src.ack_delay_ms = 3000;
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = start_dest(&self->d, DST_NAME);
+	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
 	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_PAUSING)) dump_logs(_metadata, self);
 	kill(self->d.pid, SIGKILL);
-	EXPECT_EQ(128 + SIGKILL, proc_wait(&self->d, WAIT_MS));
+	EXPECT_EQ(128 + SIGKILL, migd_wait(&self->d, WAIT_MS));
 	expect_source_runs_on(_metadata, self);
 	EXPECT_LOG(&self->s, "while pausing the VM: the destination closed the connection");
 	EXPECT_EQ(1, LOAD(self->src.resumes));
@@ -786,12 +621,12 @@ TEST_F_TIMEOUT(migd, dest_killed_during_pause, 180)
 TEST_F_TIMEOUT(migd, cancel_mid_stream, 180)
 {
 	start_slow(_metadata, self);
-	proc_spawn(&self->c, "cancel", "--cancel %s", SRC_NAME);
-	EXPECT_EQ(0, proc_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->c, "cancel", "--cancel %s", SRC_NAME);
+	EXPECT_EQ(0, migd_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->c, "has stopped");
 	expect_source_runs_on(_metadata, self);
 	EXPECT_LOG(&self->s, "cancelled");
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS));
 	EXPECT_NE(0, access("/run/migd/" SRC_NAME ".pid", F_OK));
 }
 
@@ -801,12 +636,12 @@ TEST_F_TIMEOUT(migd, cancel_during_pause, 180)
 
 	self->src.ack_delay_ms = 3000;
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = start_dest(&self->d, DST_NAME);
+	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
 	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_PAUSING)) dump_logs(_metadata, self);
-	proc_spawn(&self->c, "cancel", "--cancel %s", SRC_NAME);
-	EXPECT_EQ(0, proc_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->c, "cancel", "--cancel %s", SRC_NAME);
+	EXPECT_EQ(0, migd_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
 	expect_source_runs_on(_metadata, self);
 	EXPECT_LOG(&self->s, "cancelled while pausing the VM");
 	EXPECT_EQ(1, LOAD(self->src.resumes));
@@ -819,12 +654,12 @@ TEST_F_TIMEOUT(migd, source_vmm_exits, 180)
 
 	self->src.close_on_pause = true;
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = start_dest(&self->d, DST_NAME);
+	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->s, "session \"" SRC_NAME "\" ended while waiting for PAUSED");
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS));
 	EXPECT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_ABORTED));
 }
 
@@ -833,11 +668,11 @@ TEST_F_TIMEOUT(migd, source_vmm_exits_mid_stream, 180)
 {
 	start_slow(_metadata, self);
 	STORE(self->src.close_now, 1);
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->s, "session \"" SRC_NAME "\" ended during the migration: its VMM "
 		   "closed it");
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS));
 	EXPECT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_ABORTED));
 }
 
@@ -846,10 +681,10 @@ TEST_F_TIMEOUT(migd, dest_vmm_exits_mid_stream, 180)
 {
 	start_slow(_metadata, self);
 	STORE(self->dst.close_now, 1);
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->d, "session \"" DST_NAME "\" ended during the migration: its VMM "
 		   "closed it");
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS));
 	EXPECT_EQ(KVMMIG_SESSION_RUNNING, side_state(&self->src));
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
 	EXPECT_TRUE(writer_runs(&self->src, 1000));
@@ -862,14 +697,14 @@ TEST_F_TIMEOUT(migd, size_mismatch_named, 180)
 	int port;
 
 	ASSERT_EQ(0, dst_init(self, DST_NAME, sizes));
-	port = start_dest(&self->d, DST_NAME);
+	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d %s", port, SRC_NAME);
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d %s", port, SRC_NAME);
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->d, "region \"ram0\" (" DST_NAME ":ram0) has 16777216 bytes, the "
 		   "source's 33554432");
 	EXPECT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_ABORTED));
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS));
 	EXPECT_LOG(&self->s, "before accepting the regions");
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
 	EXPECT_EQ(KVMMIG_SESSION_RUNNING, side_state(&self->src));
@@ -882,15 +717,15 @@ TEST_F_TIMEOUT(migd, no_matching_session, 180)
 	int port;
 
 	ASSERT_EQ(0, dst_init(self, DST_NAME, sizes));
-	port = start_dest(&self->d, "");
+	port = migd_start_dest(&self->d, "", WAIT_MS);
 	ASSERT_LT(0, port);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d %s", port, SRC_NAME);
-	EXPECT_EQ(1, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d %s", port, SRC_NAME);
+	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->d, "no WAITING session has the source's regions (\"ram0\" 32 MiB, "
 		   "\"ram1\" 1 MiB); WAITING here: \"" DST_NAME "\" (\"ram0\" 16 MiB, "
 		   "\"ram1\" 1 MiB)");
 	EXPECT_EQ(KVMMIG_SESSION_WAITING, side_state(&self->dst));
-	EXPECT_EQ(1, proc_wait(&self->s, WAIT_MS));
+	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS));
 	EXPECT_EQ(KVMMIG_SESSION_RUNNING, side_state(&self->src));
 }
 
@@ -900,14 +735,14 @@ TEST_F_TIMEOUT(migd, save_and_verify, 180)
 	const char *file = "/tmp/migd_local.kmig";
 
 	unlink(file);
-	proc_spawn(&self->s, "src", "--output %s %s", file, SRC_NAME);
-	EXPECT_EQ(0, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--output %s %s", file, SRC_NAME);
+	EXPECT_EQ(0, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_EQ(1, LOAD(self->src.pausing_seen));
 	EXPECT_TRUE(side_wait(&self->src, KVMMIG_SESSION_RUNNING));
 	EXPECT_EQ(1, LOAD(self->src.resumes));
 	EXPECT_TRUE(writer_runs(&self->src, 1000));
-	proc_spawn(&self->c, "verify", "verify %s", file);
-	EXPECT_EQ(0, proc_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->c, "verify", "verify %s", file);
+	EXPECT_EQ(0, migd_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_TRUE(file_has(self->c.out, "state: 2 vcpu, 0 nested, 1 device blobs, 35768 "
 			     "bytes")) dump_logs(_metadata, self);
 	unlink(file);
@@ -918,14 +753,14 @@ TEST_F_TIMEOUT(migd, list_shows_sessions, 60)
 	char *out;
 
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	proc_spawn(&self->c, "list", "list");
-	ASSERT_EQ(0, proc_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->c, "list", "list");
+	ASSERT_EQ(0, migd_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
 	out = slurp(self->c.out);
 	EXPECT_TRUE(strstr(out, SRC_NAME) && strstr(out, "RUNNING")) TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, DST_NAME) && strstr(out, "WAITING")) TH_LOG("%s", out);
 	EXPECT_TRUE(!!strstr(out, "ram0 (32 MiB), ram1 (1 MiB)")) TH_LOG("%s", out);
-	proc_spawn(&self->c, "list", "list --json");
-	ASSERT_EQ(0, proc_wait(&self->c, WAIT_MS));
+	migd_spawn(&self->c, "list", "list --json");
+	ASSERT_EQ(0, migd_wait(&self->c, WAIT_MS));
 	out = slurp(self->c.out);
 	EXPECT_TRUE(!!strstr(out, "{\"name\":\"" SRC_NAME "\"")) TH_LOG("%s", out);
 	EXPECT_TRUE(!!strstr(out, "\"state\":\"WAITING\"")) TH_LOG("%s", out);
@@ -936,8 +771,8 @@ TEST_F_TIMEOUT(migd, list_shows_sessions, 60)
 TEST_F_TIMEOUT(migd, one_migd_per_session, 180)
 {
 	start_slow(_metadata, self);
-	proc_spawn(&self->c, "second", "--output /tmp/migd_local.2.kmig %s", SRC_NAME);
-	EXPECT_EQ(1, proc_wait(&self->c, WAIT_MS));
+	migd_spawn(&self->c, "second", "--output /tmp/migd_local.2.kmig %s", SRC_NAME);
+	EXPECT_EQ(1, migd_wait(&self->c, WAIT_MS));
 	EXPECT_LOG(&self->c, "is being migrated by migd pid");
 	/* The first one is unharmed. */
 	EXPECT_EQ(0, waitpid(self->s.pid, NULL, WNOHANG));
@@ -1017,25 +852,25 @@ TEST_F_TIMEOUT(migd, zero_pages_cost_nothing, 300)
 	before = region_allocated("ram0");
 	ASSERT_EQ(2, before) TH_LOG("the destination region before the migration");
 
-	port = start_dest(&self->d, "--json mlt_zero_in");
+	port = migd_start_dest(&self->d, "--json mlt_zero_in", WAIT_MS);
 	ASSERT_LT(0, port) dump_logs(_metadata, self);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d --bwlimit 2 --json -v mlt_zero",
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d --bwlimit 2 --json -v mlt_zero",
 		   port);
 	/* Page 0 has arrived with its data: now it goes zero at the source. */
-	end = now_ms() + WAIT_MS;
+	end = kvmmig_now_ms() + WAIT_MS;
 	do {
 		ASSERT_EQ((ssize_t)PAGE, pread(dst.reg_fd[0], buf, PAGE, 0));
 		if (!page_is_zero(buf))
 			break;
-		sleep_ms(1);
-	} while (now_ms() < end);
+		kvmmig_sleep_ms(1);
+	} while (kvmmig_now_ms() < end);
 	ASSERT_FALSE(page_is_zero(buf)) dump_logs(_metadata, self);
 	memset(src.map[0], 0, PAGE);
 	ASSERT_EQ(0, LOAD(src.pausing_seen))
 		TH_LOG("page 0 went zero after the pause: round 1 was too quick");
 
-	EXPECT_EQ(0, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
-	EXPECT_EQ(0, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(0, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(0, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_TRUE(side_wait(&dst, KVMMIG_SESSION_RUNNING));
 	/* Counted before anything maps the pages: a read fault allocates. */
 	after = region_allocated("ram0");
@@ -1086,7 +921,7 @@ static double plain_tcp_mbps(size_t bytes)
 		return 0;
 	pthread_create(&th, NULL, tcp_sink, &l);
 	c = socket(AF_INET, SOCK_STREAM, 0);
-	t0 = now_ms();
+	t0 = kvmmig_now_ms();
 	if (!connect(c, (struct sockaddr *)&sin, sizeof(sin)))
 		while (sent < bytes && write(c, buf, 1 << 20) > 0)
 			sent += 1 << 20;
@@ -1094,7 +929,7 @@ static double plain_tcp_mbps(size_t bytes)
 	pthread_join(th, NULL);
 	close(l);
 	free(buf);
-	return sent / 1e3 / (now_ms() - t0 + 1);
+	return sent / 1e3 / (kvmmig_now_ms() - t0 + 1);
 }
 
 /*
@@ -1112,11 +947,11 @@ TEST_F_TIMEOUT(migd, throughput_256m, 300)
 	ASSERT_TRUE(writer_hold(&self->src));
 	ASSERT_EQ(0, __side_init(&src, self->dev, "mlt_big", false, big, 1));
 	ASSERT_EQ(0, __side_init(&dst, self->dev, "mlt_big_in", true, big, 1));
-	port = start_dest(&self->d, "--json mlt_big_in");
+	port = migd_start_dest(&self->d, "--json mlt_big_in", WAIT_MS);
 	ASSERT_LT(0, port) dump_logs(_metadata, self);
-	proc_spawn(&self->s, "src", "--peer 127.0.0.1:%d --json -v mlt_big", port);
-	EXPECT_EQ(0, proc_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
-	EXPECT_EQ(0, proc_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d --json -v mlt_big", port);
+	EXPECT_EQ(0, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
+	EXPECT_EQ(0, migd_wait(&self->d, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_TRUE(side_wait(&dst, KVMMIG_SESSION_RUNNING));
 	EXPECT_TRUE(same_as_snapshot(&src, &dst));
 	TH_LOG("source: %s", slurp(self->s.out));

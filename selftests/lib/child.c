@@ -18,14 +18,6 @@
 #include "child.h"
 #include "kvmmig_util.h"
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 int __child_start(struct child *c, const char *tag, char *const argv[])
 {
 	return __child_start_flags(c, tag, argv, 0);
@@ -160,13 +152,13 @@ static int next_line(struct child *c, int timeout_ms, char *line, size_t len)
 int __child_wait_line(struct child *c, const char *needle, int timeout_ms,
 		      char *line, size_t len)
 {
-	long deadline = now_ms() + (long)timeout_ms * kvmmig_time_scale();
+	long deadline = (long)kvmmig_now_ms() + (long)timeout_ms * kvmmig_time_scale();
 	long left;
 	char buf[1024];
 	int ret;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - (long)kvmmig_now_ms();
 		ret = next_line(c, left > 0 ? left : 0, buf, sizeof(buf));
 		if (ret)
 			return ret;
@@ -206,7 +198,7 @@ static int decode(int status)
 
 int __child_wait_exit(struct child *c, int timeout_ms)
 {
-	long deadline = now_ms() + (long)timeout_ms * kvmmig_time_scale();
+	long deadline = (long)kvmmig_now_ms() + (long)timeout_ms * kvmmig_time_scale();
 	char buf[1024];
 	int status;
 	pid_t ret;
@@ -227,7 +219,7 @@ int __child_wait_exit(struct child *c, int timeout_ms)
 		}
 		if (ret < 0)
 			return -errno;
-		if (now_ms() >= deadline)
+		if ((long)kvmmig_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		next_line(c, 20, buf, sizeof(buf));
 		if (c->out < 0)

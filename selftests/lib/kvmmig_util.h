@@ -6,6 +6,7 @@
 #define _KVMMIG_SELFTEST_UTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/kvmmig.h>
 
 #define KVMMIG_DEV_PATH		"/dev/" KVMMIG_DEVICE_NAME
@@ -78,6 +79,10 @@ long meminfo_kb(const char *field);
  * (KVMMIG_HARNESS_MAIN) are multiplied by it; what a test measures is not.
  */
 int kvmmig_time_scale(void);
+
+/* CLOCK_MONOTONIC in milliseconds, and a sleep of @ms. */
+uint64_t kvmmig_now_ms(void);
+void kvmmig_sleep_ms(int ms);
 
 /* TEST_HARNESS_MAIN, with every test's time limit scaled. */
 #define KVMMIG_HARNESS_MAIN						\
