@@ -3,8 +3,8 @@
  * The kvmmig genetlink family, from a libnl-genl-3 client: family and
  * group, region and session dumps, SESSION_GET, the events of every
  * transition, the source and destination paths with their blobs, RESUME
- * and ABORT, invalid transitions, permissions, one malformed request per
- * attribute, and what happens when migd or the VMM goes away.
+ * and ABORT, permissions, and what happens when migd or the VMM goes away.
+ * What the family refuses is netlink_reject_test's.
  */
 
 #include <errno.h>
@@ -19,281 +19,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "kselftest_harness.h"
-#include "kvmmig_util.h"
-#include "nl_util.h"
-#include "session_util.h"
-
-#define PAGE		4096UL
-#define SIZE		(64 * PAGE)
-#define EVENT_MS	5000	/* generous: a missing event fails, not a slow one */
-
-FIXTURE(nl) {
-	int dev;
-	int r[2];
-	int sfd;
-	__u32 id;
-	struct nlk k;		/* requests: the test plays migd */
-	struct nlk ev;		/* the "events" group */
-	struct nlk_ext ext;
-};
-
-static bool have_sessions(int dev)
-{
-	struct kvmmig_api api;
-
-	memset(&api, 0, sizeof(api));
-	return !__kvmmig_get_api(dev, &api) &&
-	       (api.features & KVMMIG_FEATURE_SESSION);
-}
-
-FIXTURE_SETUP(nl)
-{
-	int ret;
-
-	self->sfd = -1;
-	self->dev = __kvmmig_open();
-	ASSERT_LE(0, self->dev);
-	if (!have_sessions(self->dev))
-		SKIP(return, "the module has no sessions");
-	ret = __nlk_open(&self->k);
-	ASSERT_EQ(0, ret) TH_LOG("family %s: %d", KVMMIG_GENL_NAME, ret);
-	ASSERT_EQ(0, __nlk_open(&self->ev));
-	ASSERT_EQ(0, __nlk_join_events(&self->ev));
-	self->r[0] = kvmmig_region(self->dev, SIZE, "nl-ram0", -1);
-	ASSERT_LE(0, self->r[0]);
-	self->r[1] = kvmmig_region(self->dev, 2 * SIZE, "nl-ram1", -1);
-	ASSERT_LE(0, self->r[1]);
-}
-
-FIXTURE_TEARDOWN(nl)
-{
-	if (self->sfd >= 0)
-		close(self->sfd);
-	nlk_close(&self->k);
-	nlk_close(&self->ev);
-	close(self->dev);
-}
-
-/* Create session @name and eat its creation event. */
-#define NEW_SESSION(name, flags) do {					\
-	struct nlk_event __ev;						\
-									\
-	self->sfd = kvmmig_session(self->dev, name, flags, self->r, 2,	\
-				   &self->id);				\
-	ASSERT_LE(0, self->sfd) TH_LOG("%s", strerror(-self->sfd));	\
-	ASSERT_EQ(0, nlk_next_event(&self->ev, &__ev, EVENT_MS));	\
-	ASSERT_EQ(self->id, __ev.id);					\
-	ASSERT_EQ(KVMMIG_REASON_CREATED, __ev.reason);			\
-} while (0)
-
-/* Command @cmd on the fixture's session, and its event. */
-#define CMD_OK(cmd, to) do {						\
-	struct nlk_event __ev;						\
-	int __ret = __nlk_session_cmd(&self->k, cmd, self->id,		\
-				      &self->ext);			\
-									\
-	ASSERT_EQ(0, __ret) TH_LOG("cmd %d: %s (%s)", cmd,		\
-				   strerror(-__ret), self->ext.msg);	\
-	ASSERT_EQ(0, nlk_next_event(&self->ev, &__ev, EVENT_MS));	\
-	ASSERT_EQ(self->id, __ev.id);					\
-	ASSERT_EQ(to, __ev.state);					\
-	ASSERT_EQ(KVMMIG_REASON_REQUEST, __ev.reason);			\
-	ASSERT_EQ(to, kvmmig_session_state(self->sfd));			\
-} while (0)
-
-/* Dumps */
-
-struct region_row {
-	__u64 id, size, pages;
-	__s32 node;
-	__u32 owner;
-	char name[KVMMIG_REGION_NAME_LEN];
-	bool has_log;
-	__u8 log_enabled;
-	__u32 log_mode;
-	__u64 harvests, reported;
-};
-
-struct region_rows {
-	int n;
-	struct region_row row[64];
-};
-
-static int region_row(struct nlattr **tb, void *arg)
-{
-	struct nlattr *log[KVMMIG_A_DIRTY_MAX + 1];
-	struct region_rows *rows = arg;
-	struct region_row *r;
-
-	if (rows->n == 64)
-		return -E2BIG;
-	r = &rows->row[rows->n++];
-	memset(r, 0, sizeof(*r));
-	if (!tb[KVMMIG_A_REGION_ID] || !tb[KVMMIG_A_REGION_NAME] ||
-	    !tb[KVMMIG_A_REGION_SIZE] || !tb[KVMMIG_A_REGION_NODE] ||
-	    !tb[KVMMIG_A_REGION_PAGES] || !tb[KVMMIG_A_OWNER_PID] ||
-	    !tb[KVMMIG_A_DIRTY_LOG])
-		return -EBADMSG;
-	r->id = nla_get_u64(tb[KVMMIG_A_REGION_ID]);
-	nla_strlcpy(r->name, tb[KVMMIG_A_REGION_NAME], sizeof(r->name));
-	r->size = nla_get_u64(tb[KVMMIG_A_REGION_SIZE]);
-	r->node = (__s32)nla_get_u32(tb[KVMMIG_A_REGION_NODE]);
-	r->pages = nla_get_u64(tb[KVMMIG_A_REGION_PAGES]);
-	r->owner = nla_get_u32(tb[KVMMIG_A_OWNER_PID]);
-	if (nla_parse_nested(log, KVMMIG_A_DIRTY_MAX, tb[KVMMIG_A_DIRTY_LOG],
-			     NULL))
-		return -EBADMSG;
-	if (!log[KVMMIG_A_DIRTY_ENABLED] || !log[KVMMIG_A_DIRTY_MODE] ||
-	    !log[KVMMIG_A_DIRTY_HARVESTS] ||
-	    !log[KVMMIG_A_DIRTY_PAGES_REPORTED] ||
-	    !log[KVMMIG_A_DIRTY_WRITE_FAULTS] ||
-	    !log[KVMMIG_A_DIRTY_BATCH_NS_MAX] ||
-	    !log[KVMMIG_A_DIRTY_HARVEST_NS_MAX])
-		return -EBADMSG;
-	r->has_log = true;
-	r->log_enabled = nla_get_u8(log[KVMMIG_A_DIRTY_ENABLED]);
-	r->log_mode = nla_get_u32(log[KVMMIG_A_DIRTY_MODE]);
-	r->harvests = nla_get_u64(log[KVMMIG_A_DIRTY_HARVESTS]);
-	r->reported = nla_get_u64(log[KVMMIG_A_DIRTY_PAGES_REPORTED]);
-	return 0;
-}
-
-static int __dump_regions(struct nlk *k, struct region_rows *rows)
-{
-	struct nl_msg *msg = nlk_msg(k, KVMMIG_CMD_REGION_GET, NLM_F_DUMP);
-
-	rows->n = 0;
-	return msg ? __nlk_request(k, msg, region_row, rows, NULL) : -ENOMEM;
-}
-
-static struct region_row *find_region(struct region_rows *rows,
-				      const char *name)
-{
-	int i;
-
-	for (i = 0; i < rows->n; i++)
-		if (!strcmp(rows->row[i].name, name))
-			return &rows->row[i];
-	return NULL;
-}
-
-struct session_row {
-	__u32 id, state, owner, nr_blobs, nr_regions;
-	__u64 blob_bytes;
-	__u64 regions[KVMMIG_SESSION_MAX_REGIONS];
-	char name[KVMMIG_SESSION_NAME_LEN];
-};
-
-struct session_rows {
-	int n;
-	struct session_row row[16];
-};
-
-static int session_row(struct nlattr **tb, void *arg)
-{
-	struct session_rows *rows = arg;
-	struct session_row *s;
-	struct nlattr *nla;
-	int rem;
-
-	if (rows->n == 16)
-		return -E2BIG;
-	s = &rows->row[rows->n++];
-	memset(s, 0, sizeof(*s));
-	if (!tb[KVMMIG_A_SESSION_ID] || !tb[KVMMIG_A_SESSION_NAME] ||
-	    !tb[KVMMIG_A_SESSION_STATE] || !tb[KVMMIG_A_OWNER_PID] ||
-	    !tb[KVMMIG_A_SESSION_REGIONS] || !tb[KVMMIG_A_SESSION_NR_BLOBS] ||
-	    !tb[KVMMIG_A_SESSION_BLOB_BYTES])
-		return -EBADMSG;
-	s->id = nla_get_u32(tb[KVMMIG_A_SESSION_ID]);
-	nla_strlcpy(s->name, tb[KVMMIG_A_SESSION_NAME], sizeof(s->name));
-	s->state = nla_get_u32(tb[KVMMIG_A_SESSION_STATE]);
-	s->owner = nla_get_u32(tb[KVMMIG_A_OWNER_PID]);
-	s->nr_blobs = nla_get_u32(tb[KVMMIG_A_SESSION_NR_BLOBS]);
-	s->blob_bytes = nla_get_u64(tb[KVMMIG_A_SESSION_BLOB_BYTES]);
-	nla_for_each_nested(nla, tb[KVMMIG_A_SESSION_REGIONS], rem) {
-		if (nla_type(nla) != KVMMIG_A_REGION_ID ||
-		    s->nr_regions == KVMMIG_SESSION_MAX_REGIONS)
-			return -EBADMSG;
-		s->regions[s->nr_regions++] = nla_get_u64(nla);
-	}
-	return 0;
-}
-
-static int __dump_sessions(struct nlk *k, struct session_rows *rows)
-{
-	struct nl_msg *msg = nlk_msg(k, KVMMIG_CMD_SESSION_GET, NLM_F_DUMP);
-
-	rows->n = 0;
-	return msg ? __nlk_request(k, msg, session_row, rows, NULL) : -ENOMEM;
-}
-
-/* SESSION_GET do by id (@name NULL) or by name. */
-static int __get_session(struct nlk *k, __u32 id, const char *name,
-			 struct session_rows *rows, struct nlk_ext *ext)
-{
-	struct nl_msg *msg = nlk_msg(k, KVMMIG_CMD_SESSION_GET, 0);
-
-	rows->n = 0;
-	if (!msg)
-		return -ENOMEM;
-	if ((name && nla_put_string(msg, KVMMIG_A_SESSION_NAME, name)) ||
-	    (!name && nla_put_u32(msg, KVMMIG_A_SESSION_ID, id))) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return __nlk_request(k, msg, session_row, rows, ext);
-}
-
-struct blob_rows {
-	int n;
-	struct {
-		__u32 index, kind, instance, size, session;
-		char name[KVMMIG_BLOB_NAME_LEN];
-		unsigned char data[KVMMIG_BLOB_MAX_SIZE];
-	} row[8];
-};
-
-static int blob_row(struct nlattr **tb, void *arg)
-{
-	struct blob_rows *rows = arg;
-	int i = rows->n;
-
-	if (i == 8)
-		return -E2BIG;
-	if (!tb[KVMMIG_A_SESSION_ID] || !tb[KVMMIG_A_BLOB_INDEX] ||
-	    !tb[KVMMIG_A_BLOB_KIND] || !tb[KVMMIG_A_BLOB_INSTANCE] ||
-	    !tb[KVMMIG_A_BLOB_NAME] || !tb[KVMMIG_A_BLOB_DATA] ||
-	    nla_len(tb[KVMMIG_A_BLOB_DATA]) > KVMMIG_BLOB_MAX_SIZE)
-		return -EBADMSG;
-	rows->row[i].session = nla_get_u32(tb[KVMMIG_A_SESSION_ID]);
-	rows->row[i].index = nla_get_u32(tb[KVMMIG_A_BLOB_INDEX]);
-	rows->row[i].kind = nla_get_u32(tb[KVMMIG_A_BLOB_KIND]);
-	rows->row[i].instance = nla_get_u32(tb[KVMMIG_A_BLOB_INSTANCE]);
-	nla_strlcpy(rows->row[i].name, tb[KVMMIG_A_BLOB_NAME],
-		    sizeof(rows->row[i].name));
-	rows->row[i].size = nla_len(tb[KVMMIG_A_BLOB_DATA]);
-	memcpy(rows->row[i].data, nla_data(tb[KVMMIG_A_BLOB_DATA]),
-	       rows->row[i].size);
-	rows->n++;
-	return 0;
-}
-
-static int __dump_blobs(struct nlk *k, __u32 id, struct blob_rows *rows,
-			struct nlk_ext *ext)
-{
-	struct nl_msg *msg = nlk_msg(k, KVMMIG_CMD_BLOB_GET, NLM_F_DUMP);
-
-	rows->n = 0;
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u32(msg, KVMMIG_A_SESSION_ID, id)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return __nlk_request(k, msg, blob_row, rows, ext);
-}
+#include "netlink_fixture.h"
 
 TEST_F(nl, family_and_events_group_resolve)
 {
@@ -316,9 +42,9 @@ TEST_F(nl, region_dump_shows_every_field)
 				       KVMMIG_DIRTY_LOG_F_INITIALLY_SET, 0));
 	ASSERT_EQ(128, kvmmig_log_harvest(self->r[1], 0, 128, bitmap));
 
-	ASSERT_EQ(0, __dump_regions(&self->k, &rows));
-	r0 = find_region(&rows, "nl-ram0");
-	r1 = find_region(&rows, "nl-ram1");
+	ASSERT_EQ(0, __nlk_dump_regions(&self->k, &rows));
+	r0 = nlk_find_region(&rows, "nl-ram0");
+	r1 = nlk_find_region(&rows, "nl-ram1");
 	ASSERT_NE(NULL, r0);
 	ASSERT_NE(NULL, r1);
 	EXPECT_NE(r0->id, r1->id);
@@ -337,9 +63,9 @@ TEST_F(nl, region_dump_shows_every_field)
 
 	/* A closed region leaves the dump. */
 	close(self->r[0]);
-	ASSERT_EQ(0, __dump_regions(&self->k, &rows));
-	EXPECT_EQ(NULL, find_region(&rows, "nl-ram0"));
-	EXPECT_NE(NULL, find_region(&rows, "nl-ram1"));
+	ASSERT_EQ(0, __nlk_dump_regions(&self->k, &rows));
+	EXPECT_EQ(NULL, nlk_find_region(&rows, "nl-ram0"));
+	EXPECT_NE(NULL, nlk_find_region(&rows, "nl-ram1"));
 }
 
 TEST_F(nl, region_dump_follows_node_placement)
@@ -350,8 +76,8 @@ TEST_F(nl, region_dump_follows_node_placement)
 
 	fd = kvmmig_region(self->dev, SIZE, "nl-node0", 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, __dump_regions(&self->k, &rows));
-	r = find_region(&rows, "nl-node0");
+	ASSERT_EQ(0, __nlk_dump_regions(&self->k, &rows));
+	r = nlk_find_region(&rows, "nl-node0");
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(0, r->node);
 	close(fd);
@@ -365,8 +91,8 @@ TEST_F(nl, session_dump_shows_every_field)
 	int i;
 
 	NEW_SESSION("nl-dump", 0);
-	ASSERT_EQ(0, __dump_regions(&self->k, &regions));
-	ASSERT_EQ(0, __dump_sessions(&self->k, &rows));
+	ASSERT_EQ(0, __nlk_dump_regions(&self->k, &regions));
+	ASSERT_EQ(0, __nlk_dump_sessions(&self->k, &rows));
 	for (i = 0; i < rows.n; i++)
 		if (rows.row[i].id == self->id)
 			s = &rows.row[i];
@@ -377,8 +103,8 @@ TEST_F(nl, session_dump_shows_every_field)
 	EXPECT_EQ(0, s->nr_blobs);
 	EXPECT_EQ(0, s->blob_bytes);
 	ASSERT_EQ(2, s->nr_regions);
-	EXPECT_EQ(find_region(&regions, "nl-ram0")->id, s->regions[0]);
-	EXPECT_EQ(find_region(&regions, "nl-ram1")->id, s->regions[1]);
+	EXPECT_EQ(nlk_find_region(&regions, "nl-ram0")->id, s->regions[0]);
+	EXPECT_EQ(nlk_find_region(&regions, "nl-ram1")->id, s->regions[1]);
 }
 
 TEST_F(nl, session_get_by_id_and_by_name)
@@ -386,19 +112,19 @@ TEST_F(nl, session_get_by_id_and_by_name)
 	struct session_rows rows;
 
 	NEW_SESSION("nl-get", KVMMIG_SESSION_F_INCOMING);
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows,
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows,
 				   &self->ext));
 	ASSERT_EQ(1, rows.n);
 	EXPECT_STREQ("nl-get", rows.row[0].name);
 	EXPECT_EQ(KVMMIG_SESSION_WAITING, rows.row[0].state);
 
-	ASSERT_EQ(0, __get_session(&self->k, 0, "nl-get", &rows, &self->ext));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, 0, "nl-get", &rows, &self->ext));
 	ASSERT_EQ(1, rows.n);
 	EXPECT_EQ(self->id, rows.row[0].id);
 
-	EXPECT_EQ(-ENOENT, __get_session(&self->k, 0, "nl-none", &rows,
+	EXPECT_EQ(-ENOENT, __nlk_get_session(&self->k, 0, "nl-none", &rows,
 					 &self->ext));
-	EXPECT_EQ(-ENOENT, __get_session(&self->k, self->id + 1000, NULL,
+	EXPECT_EQ(-ENOENT, __nlk_get_session(&self->k, self->id + 1000, NULL,
 					 &rows, &self->ext));
 	EXPECT_TRUE(self->ext.has_offs);
 }
@@ -436,13 +162,13 @@ TEST_F(nl, source_path_pause_ack_blobs_handover)
 	EXPECT_EQ(KVMMIG_REASON_REQUEST, ev.reason);
 	EXPECT_STREQ("nl-src", ev.name);
 
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows, NULL));
 	EXPECT_EQ(2, rows.row[0].nr_blobs);
 	EXPECT_EQ(sizeof(vcpu) + sizeof(dev), rows.row[0].blob_bytes);
 
 	blobs = calloc(1, sizeof(*blobs));
 	ASSERT_NE(NULL, blobs);
-	ASSERT_EQ(0, __dump_blobs(&self->k, self->id, blobs, &self->ext));
+	ASSERT_EQ(0, __nlk_dump_blobs(&self->k, self->id, blobs, &self->ext));
 	ASSERT_EQ(2, blobs->n);
 	EXPECT_EQ(self->id, blobs->row[0].session);
 	EXPECT_EQ(0, blobs->row[0].index);
@@ -460,7 +186,7 @@ TEST_F(nl, source_path_pause_ack_blobs_handover)
 	free(blobs);
 
 	CMD_OK(KVMMIG_CMD_SESSION_HANDOVER, KVMMIG_SESSION_DONE);
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows, NULL));
 	EXPECT_EQ(0, rows.row[0].nr_blobs);
 }
 
@@ -522,7 +248,7 @@ TEST_F(nl, vmm_gone_ends_the_session)
 	EXPECT_EQ(-ENOENT, __nlk_session_cmd(&self->k,
 					     KVMMIG_CMD_SESSION_RESUME,
 					     self->id, &self->ext));
-	EXPECT_EQ(-ENOENT, __get_session(&self->k, self->id, NULL, &rows,
+	EXPECT_EQ(-ENOENT, __nlk_get_session(&self->k, self->id, NULL, &rows,
 					 NULL));
 }
 
@@ -595,14 +321,14 @@ TEST_F(nl, session_dump_filters_by_id_or_name)
 	sfd2 = kvmmig_session(self->dev, "nl-f2", 0, &other, 1, &id2);
 	ASSERT_LE(0, sfd2);
 
-	ASSERT_EQ(0, __dump_sessions(&self->k, &rows));
+	ASSERT_EQ(0, __nlk_dump_sessions(&self->k, &rows));
 	EXPECT_LE(2, rows.n);
 
 	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, NLM_F_DUMP);
 	ASSERT_NE(NULL, msg);
 	ASSERT_EQ(0, nla_put_u32(msg, KVMMIG_A_SESSION_ID, id2));
 	rows.n = 0;
-	ASSERT_EQ(0, __nlk_request(&self->k, msg, session_row, &rows, NULL));
+	ASSERT_EQ(0, __nlk_request(&self->k, msg, nlk_session_row, &rows, NULL));
 	ASSERT_EQ(1, rows.n);
 	EXPECT_STREQ("nl-f2", rows.row[0].name);
 
@@ -610,7 +336,7 @@ TEST_F(nl, session_dump_filters_by_id_or_name)
 	ASSERT_NE(NULL, msg);
 	ASSERT_EQ(0, nla_put_string(msg, KVMMIG_A_SESSION_NAME, "nl-f1"));
 	rows.n = 0;
-	ASSERT_EQ(0, __nlk_request(&self->k, msg, session_row, &rows, NULL));
+	ASSERT_EQ(0, __nlk_request(&self->k, msg, nlk_session_row, &rows, NULL));
 	ASSERT_EQ(1, rows.n);
 	EXPECT_EQ(self->id, rows.row[0].id);
 	close(sfd2);
@@ -630,7 +356,7 @@ TEST_F(nl, resume_from_pausing_and_from_paused)
 	/* The VMM was too late: its ack is stale, its blobs are gone. */
 	EXPECT_EQ(-ESTALE, kvmmig_session_ack(self->sfd,
 					      KVMMIG_SESSION_PAUSING));
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows, NULL));
 	EXPECT_EQ(0, rows.row[0].nr_blobs);
 
 	CMD_OK(KVMMIG_CMD_SESSION_PAUSE, KVMMIG_SESSION_PAUSING);
@@ -640,7 +366,7 @@ TEST_F(nl, resume_from_pausing_and_from_paused)
 	ASSERT_EQ(0, nlk_wait_event(&self->ev, self->id, KVMMIG_SESSION_PAUSED,
 				    &ev, EVENT_MS));
 	CMD_OK(KVMMIG_CMD_SESSION_RESUME, KVMMIG_SESSION_RUNNING);
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows, NULL));
 	EXPECT_EQ(0, rows.row[0].nr_blobs);
 	EXPECT_EQ(0, rows.row[0].blob_bytes);
 }
@@ -709,7 +435,7 @@ TEST_F(nl, blob_get_dumps_many_large_blobs_in_order)
 
 	blobs = calloc(1, sizeof(*blobs));
 	ASSERT_NE(NULL, blobs);
-	ASSERT_EQ(0, __dump_blobs(&self->k, self->id, blobs, &self->ext))
+	ASSERT_EQ(0, __nlk_dump_blobs(&self->k, self->id, blobs, &self->ext))
 		TH_LOG("%s", self->ext.msg);
 	ASSERT_EQ(8, blobs->n);
 	for (i = 0; i < 8; i++) {
@@ -733,7 +459,7 @@ TEST_F(nl, blob_get_of_no_blobs_is_an_empty_dump)
 	ASSERT_EQ(0, nlk_next_event(&self->ev, &ev, EVENT_MS));
 	blobs = calloc(1, sizeof(*blobs));
 	ASSERT_NE(NULL, blobs);
-	EXPECT_EQ(0, __dump_blobs(&self->k, self->id, blobs, NULL));
+	EXPECT_EQ(0, __nlk_dump_blobs(&self->k, self->id, blobs, NULL));
 	EXPECT_EQ(0, blobs->n);
 	free(blobs);
 }
@@ -744,10 +470,10 @@ TEST_F(nl, blob_get_needs_a_paused_session)
 
 	ASSERT_NE(NULL, blobs);
 	NEW_SESSION("nl-bg", 0);
-	EXPECT_EQ(-EBUSY, __dump_blobs(&self->k, self->id, blobs, NULL));
+	EXPECT_EQ(-EBUSY, __nlk_dump_blobs(&self->k, self->id, blobs, NULL));
 	CMD_OK(KVMMIG_CMD_SESSION_PAUSE, KVMMIG_SESSION_PAUSING);
-	EXPECT_EQ(-EBUSY, __dump_blobs(&self->k, self->id, blobs, NULL));
-	EXPECT_EQ(-ENOENT, __dump_blobs(&self->k, self->id + 1000, blobs,
+	EXPECT_EQ(-EBUSY, __nlk_dump_blobs(&self->k, self->id, blobs, NULL));
+	EXPECT_EQ(-ENOENT, __nlk_dump_blobs(&self->k, self->id + 1000, blobs,
 					NULL));
 	EXPECT_EQ(0, blobs->n);
 	free(blobs);
@@ -811,13 +537,13 @@ static int unprivileged_client(void *arg)
 
 	if (__nlk_open(&k))
 		return 1;
-	if (__dump_regions(&k, &regions) != -EPERM || regions.n)
+	if (__nlk_dump_regions(&k, &regions) != -EPERM || regions.n)
 		return 2;
-	if (__dump_sessions(&k, &rows) != -EPERM || rows.n)
+	if (__nlk_dump_sessions(&k, &rows) != -EPERM || rows.n)
 		return 3;
-	if (__get_session(&k, u->id, NULL, &rows, NULL) != -EPERM || rows.n)
+	if (__nlk_get_session(&k, u->id, NULL, &rows, NULL) != -EPERM || rows.n)
 		return 4;
-	if (__get_session(&k, 0, u->name, &rows, NULL) != -EPERM || rows.n)
+	if (__nlk_get_session(&k, 0, u->name, &rows, NULL) != -EPERM || rows.n)
 		return 5;
 	/* The group resolves (nlctrl is public), joining it does not. */
 	if (__nlk_open(&ev))
@@ -832,7 +558,7 @@ static int unprivileged_client(void *arg)
 			   NULL) != -EPERM)
 		return 20;
 	blobs = calloc(1, sizeof(*blobs));
-	if (!blobs || __dump_blobs(&k, u->id, blobs, NULL) != -EPERM)
+	if (!blobs || __nlk_dump_blobs(&k, u->id, blobs, NULL) != -EPERM)
 		return 21;
 	nlk_close(&k);
 	return 0;
@@ -852,423 +578,6 @@ TEST_F(nl, without_cap_net_admin_every_command_and_the_group_is_eperm)
 	EXPECT_EQ(-ETIMEDOUT, nlk_next_event(&self->ev, &ev, 0));
 }
 
-/* Invalid transitions: every command a state does not take, per state. */
-
-FIXTURE(trans) {
-	int dev;
-	int r;
-	int sfd;
-	__u32 id;
-	struct nlk k;
-	struct nlk ev;
-};
-
-FIXTURE_VARIANT(trans) {
-	__u32 state;
-	bool incoming;
-	__u8 path[3];		/* commands (0: the VMM's ack) to get there */
-	int path_len;
-	__u32 takes;		/* BIT(cmd) of the commands it takes */
-};
-
-#define B(cmd)	(1U << (cmd))
-
-FIXTURE_VARIANT_ADD(trans, running) {
-	.state = KVMMIG_SESSION_RUNNING,
-	.takes = B(KVMMIG_CMD_SESSION_PAUSE),
-};
-
-FIXTURE_VARIANT_ADD(trans, pausing) {
-	.state = KVMMIG_SESSION_PAUSING,
-	.path = { KVMMIG_CMD_SESSION_PAUSE }, .path_len = 1,
-	.takes = B(KVMMIG_CMD_SESSION_RESUME),
-};
-
-FIXTURE_VARIANT_ADD(trans, paused) {
-	.state = KVMMIG_SESSION_PAUSED,
-	.path = { KVMMIG_CMD_SESSION_PAUSE, 0 }, .path_len = 2,
-	.takes = B(KVMMIG_CMD_SESSION_RESUME) |
-		 B(KVMMIG_CMD_SESSION_HANDOVER) | B(KVMMIG_CMD_BLOB_GET),
-};
-
-FIXTURE_VARIANT_ADD(trans, done) {
-	.state = KVMMIG_SESSION_DONE,
-	.path = { KVMMIG_CMD_SESSION_PAUSE, 0, KVMMIG_CMD_SESSION_HANDOVER },
-	.path_len = 3,
-};
-
-FIXTURE_VARIANT_ADD(trans, waiting) {
-	.state = KVMMIG_SESSION_WAITING, .incoming = true,
-	.takes = B(KVMMIG_CMD_SESSION_RECEIVE) | B(KVMMIG_CMD_SESSION_ABORT),
-};
-
-FIXTURE_VARIANT_ADD(trans, receiving) {
-	.state = KVMMIG_SESSION_RECEIVING, .incoming = true,
-	.path = { KVMMIG_CMD_SESSION_RECEIVE }, .path_len = 1,
-	.takes = B(KVMMIG_CMD_SESSION_ARRIVE) | B(KVMMIG_CMD_SESSION_ABORT) |
-		 B(KVMMIG_CMD_BLOB_ADD),
-};
-
-FIXTURE_VARIANT_ADD(trans, arrived) {
-	.state = KVMMIG_SESSION_ARRIVED, .incoming = true,
-	.path = { KVMMIG_CMD_SESSION_RECEIVE, KVMMIG_CMD_SESSION_ARRIVE },
-	.path_len = 2,
-	.takes = B(KVMMIG_CMD_SESSION_ABORT),
-};
-
-FIXTURE_VARIANT_ADD(trans, aborted) {
-	.state = KVMMIG_SESSION_ABORTED, .incoming = true,
-	.path = { KVMMIG_CMD_SESSION_ABORT }, .path_len = 1,
-};
-
-FIXTURE_SETUP(trans)
-{
-	struct nlk_event ev;
-	int i, ret;
-
-	self->sfd = -1;
-	self->dev = __kvmmig_open();
-	ASSERT_LE(0, self->dev);
-	if (!have_sessions(self->dev))
-		SKIP(return, "the module has no sessions");
-	ASSERT_EQ(0, __nlk_open(&self->k));
-	ASSERT_EQ(0, __nlk_open(&self->ev));
-	ASSERT_EQ(0, __nlk_join_events(&self->ev));
-	self->r = kvmmig_region(self->dev, PAGE, "nl-trans", -1);
-	ASSERT_LE(0, self->r);
-	self->sfd = kvmmig_session(self->dev, "nl-trans",
-				   variant->incoming ?
-				   KVMMIG_SESSION_F_INCOMING : 0,
-				   &self->r, 1, &self->id);
-	ASSERT_LE(0, self->sfd);
-	for (i = 0; i < variant->path_len; i++) {
-		if (variant->path[i])
-			ret = __nlk_session_cmd(&self->k, variant->path[i],
-						self->id, NULL);
-		else
-			ret = kvmmig_session_ack(self->sfd,
-						 KVMMIG_SESSION_PAUSING);
-		ASSERT_EQ(0, ret) TH_LOG("step %d", i);
-	}
-	ASSERT_EQ(variant->state, kvmmig_session_state(self->sfd));
-	/* Drain the events so far. */
-	while (!nlk_next_event(&self->ev, &ev, 0))
-		;
-}
-
-FIXTURE_TEARDOWN(trans)
-{
-	if (self->sfd >= 0)
-		close(self->sfd);
-	nlk_close(&self->k);
-	nlk_close(&self->ev);
-	close(self->dev);
-}
-
-TEST_F(trans, commands_a_state_does_not_take_are_ebusy)
-{
-	static const __u8 cmds[] = {
-		KVMMIG_CMD_SESSION_PAUSE, KVMMIG_CMD_SESSION_RESUME,
-		KVMMIG_CMD_SESSION_HANDOVER, KVMMIG_CMD_SESSION_RECEIVE,
-		KVMMIG_CMD_SESSION_ARRIVE, KVMMIG_CMD_SESSION_ABORT,
-		KVMMIG_CMD_BLOB_ADD, KVMMIG_CMD_BLOB_GET,
-	};
-	struct blob_rows *blobs = calloc(1, sizeof(*blobs));
-	/* SESSION_ID is the first attribute: its offset in the request. */
-	const __u32 id_offs = NLMSG_HDRLEN + GENL_HDRLEN;
-	struct nlk_ext ext;
-	struct nlk_event ev;
-	size_t i;
-	int ret;
-
-	ASSERT_NE(NULL, blobs);
-	for (i = 0; i < sizeof(cmds); i++) {
-		if (variant->takes & B(cmds[i]))
-			continue;
-		if (cmds[i] == KVMMIG_CMD_BLOB_ADD)
-			ret = __nlk_blob_add(&self->k, self->id,
-					     KVMMIG_BLOB_VCPU, 0, "", "x", 1,
-					     &ext);
-		else if (cmds[i] == KVMMIG_CMD_BLOB_GET)
-			ret = __dump_blobs(&self->k, self->id, blobs, &ext);
-		else
-			ret = __nlk_session_cmd(&self->k, cmds[i], self->id,
-						&ext);
-		EXPECT_EQ(-EBUSY, ret) TH_LOG("cmd %u", cmds[i]);
-		/* The kernel passes no extack to a dump's start on 6.1. */
-		if (cmds[i] != KVMMIG_CMD_BLOB_GET) {
-			EXPECT_NE(0, ext.msg[0]) TH_LOG("cmd %u", cmds[i]);
-			EXPECT_TRUE(ext.has_offs);
-			EXPECT_EQ(id_offs, ext.offs);
-		}
-	}
-	EXPECT_EQ(variant->state, kvmmig_session_state(self->sfd));
-	EXPECT_EQ(-ETIMEDOUT, nlk_next_event(&self->ev, &ev, 0));
-	free(blobs);
-}
-
-/* Malformed requests: one per attribute a command takes. */
-
-/* Send @msg; the error and the extack's attribute offset must match. */
-static int __send_bad(struct nlk *k, struct nl_msg *msg, struct nlk_ext *ext,
-		      __u32 *offs)
-{
-	*offs = nlk_last_attr_offs(msg);
-	return __nlk_request(k, msg, NULL, NULL, ext);
-}
-
-#define EXPECT_REJECTS_LAST(msg, err) do {				\
-	__u32 __offs;							\
-	int __ret = __send_bad(&self->k, msg, &self->ext, &__offs);	\
-									\
-	EXPECT_EQ(err, __ret) TH_LOG("%s", self->ext.msg);		\
-	EXPECT_TRUE(self->ext.has_offs);				\
-	EXPECT_EQ(__offs, self->ext.offs);				\
-} while (0)
-
-#define EXPECT_MISSING(msg, type) do {					\
-	int __ret = __nlk_request(&self->k, msg, NULL, NULL, &self->ext); \
-									\
-	EXPECT_EQ(-EINVAL, __ret);					\
-	EXPECT_TRUE(self->ext.has_miss);				\
-	EXPECT_EQ(type, self->ext.miss_type);				\
-} while (0)
-
-/* A BLOB_ADD request with SESSION_ID, before the attribute under test. */
-static struct nl_msg *blob_add_msg(FIXTURE_DATA(nl) *self, bool kind,
-				   bool instance, bool data)
-{
-	struct nl_msg *msg = nlk_msg(&self->k, KVMMIG_CMD_BLOB_ADD, 0);
-
-	if (!msg)
-		return NULL;
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	if (kind)
-		nla_put_u32(msg, KVMMIG_A_BLOB_KIND, KVMMIG_BLOB_VCPU);
-	if (instance)
-		nla_put_u32(msg, KVMMIG_A_BLOB_INSTANCE, 0);
-	if (data)
-		nla_put(msg, KVMMIG_A_BLOB_DATA, 1, "x");
-	return msg;
-}
-
-#define RECEIVING_SESSION(name) do {					\
-	NEW_SESSION(name, KVMMIG_SESSION_F_INCOMING);			\
-	CMD_OK(KVMMIG_CMD_SESSION_RECEIVE, KVMMIG_SESSION_RECEIVING);	\
-} while (0)
-
-TEST_F(nl, bad_session_id_is_rejected)
-{
-	__u16 u16 = 1;
-	__u64 u64 = 1;
-	struct nl_msg *msg;
-
-	NEW_SESSION("nl-badid", 0);
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_SESSION_ID, sizeof(u16), &u16);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_SESSION_ID, sizeof(u64), &u64);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, 0);
-	EXPECT_REJECTS_LAST(msg, -ERANGE);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	EXPECT_MISSING(msg, KVMMIG_A_SESSION_ID);
-	EXPECT_EQ(KVMMIG_SESSION_RUNNING, kvmmig_session_state(self->sfd));
-}
-
-TEST_F(nl, bad_session_name_is_rejected)
-{
-	char longname[KVMMIG_SESSION_NAME_LEN + 1];
-	struct nl_msg *msg;
-
-	NEW_SESSION("nl-badname", 0);
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_SESSION_NAME, 4, "nl-b");	/* no NUL */
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	memset(longname, 'n', sizeof(longname));
-	longname[KVMMIG_SESSION_NAME_LEN] = 0;
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_string(msg, KVMMIG_A_SESSION_NAME, longname);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	/* Both, or neither, of SESSION_ID and SESSION_NAME. */
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	nla_put_string(msg, KVMMIG_A_SESSION_NAME, "nl-badname");
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	EXPECT_MISSING(msg, KVMMIG_A_SESSION_ID);
-}
-
-TEST_F(nl, bad_blob_kind_is_rejected)
-{
-	struct nl_msg *msg;
-	__u16 u16 = 1;
-
-	RECEIVING_SESSION("nl-badkind");
-	msg = blob_add_msg(self, false, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_BLOB_KIND, 0);
-	EXPECT_REJECTS_LAST(msg, -ERANGE);
-	msg = blob_add_msg(self, false, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_BLOB_KIND, KVMMIG_BLOB_NESTED + 1);
-	EXPECT_REJECTS_LAST(msg, -ERANGE);
-	msg = blob_add_msg(self, false, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_BLOB_KIND, sizeof(u16), &u16);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-	msg = blob_add_msg(self, false, true, true);
-	ASSERT_NE(NULL, msg);
-	EXPECT_MISSING(msg, KVMMIG_A_BLOB_KIND);
-}
-
-TEST_F(nl, bad_blob_instance_is_rejected)
-{
-	struct nl_msg *msg;
-	__u64 u64 = 1;
-
-	RECEIVING_SESSION("nl-badinst");
-	msg = blob_add_msg(self, true, false, true);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_BLOB_INSTANCE, sizeof(u64), &u64);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-	msg = blob_add_msg(self, true, false, true);
-	ASSERT_NE(NULL, msg);
-	EXPECT_MISSING(msg, KVMMIG_A_BLOB_INSTANCE);
-}
-
-TEST_F(nl, bad_blob_name_is_rejected)
-{
-	char longname[KVMMIG_BLOB_NAME_LEN + 1];
-	struct nl_msg *msg;
-
-	RECEIVING_SESSION("nl-badbname");
-	msg = blob_add_msg(self, true, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_BLOB_NAME, 3, "abc");
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	memset(longname, 'b', sizeof(longname));
-	longname[KVMMIG_BLOB_NAME_LEN] = 0;
-	msg = blob_add_msg(self, true, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put_string(msg, KVMMIG_A_BLOB_NAME, longname);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = blob_add_msg(self, true, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put_string(msg, KVMMIG_A_BLOB_NAME, "bell\a");
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	/* The longest name is fine. */
-	longname[KVMMIG_BLOB_NAME_LEN - 1] = 0;
-	msg = blob_add_msg(self, true, true, true);
-	ASSERT_NE(NULL, msg);
-	nla_put_string(msg, KVMMIG_A_BLOB_NAME, longname);
-	EXPECT_EQ(0, __nlk_request(&self->k, msg, NULL, NULL, &self->ext));
-}
-
-TEST_F(nl, bad_blob_data_is_rejected)
-{
-	static char big[KVMMIG_BLOB_MAX_SIZE + 1];
-	struct session_rows rows;
-	struct nl_msg *msg;
-
-	RECEIVING_SESSION("nl-baddata");
-	msg = blob_add_msg(self, true, true, false);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_BLOB_DATA, 0, NULL);
-	EXPECT_REJECTS_LAST(msg, -ERANGE);
-	msg = blob_add_msg(self, true, true, false);
-	ASSERT_NE(NULL, msg);
-	nla_put(msg, KVMMIG_A_BLOB_DATA, sizeof(big), big);
-	EXPECT_REJECTS_LAST(msg, -ERANGE);
-	msg = blob_add_msg(self, true, true, false);
-	ASSERT_NE(NULL, msg);
-	EXPECT_MISSING(msg, KVMMIG_A_BLOB_DATA);
-	/* Nothing got in. */
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
-	EXPECT_EQ(0, rows.row[0].nr_blobs);
-}
-
-TEST_F(nl, unknown_attribute_is_rejected)
-{
-	struct nl_msg *msg;
-
-	NEW_SESSION("nl-unknown", 0);
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	nla_put_u32(msg, KVMMIG_A_MAX + 1, 0);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	nla_put_u32(msg, KVMMIG_A_UNSPEC, 0);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-	EXPECT_EQ(KVMMIG_SESSION_RUNNING, kvmmig_session_state(self->sfd));
-}
-
-TEST_F(nl, attribute_a_command_does_not_take_is_rejected)
-{
-	struct nl_msg *msg;
-
-	NEW_SESSION("nl-foreign", 0);
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_PAUSE, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	nla_put_u64(msg, KVMMIG_A_REGION_SIZE, PAGE);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-	EXPECT_EQ(KVMMIG_SESSION_RUNNING, kvmmig_session_state(self->sfd));
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	nla_put_u32(msg, KVMMIG_A_BLOB_KIND, KVMMIG_BLOB_VCPU);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_REGION_GET, NLM_F_DUMP);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, KVMMIG_A_SESSION_ID, self->id);
-	EXPECT_REJECTS_LAST(msg, -EINVAL);
-}
-
-TEST_F(nl, unknown_command_is_eopnotsupp)
-{
-	struct nl_msg *msg;
-
-	msg = nlk_msg(&self->k, KVMMIG_CMD_MAX + 1, 0);
-	ASSERT_NE(NULL, msg);
-	EXPECT_EQ(-EOPNOTSUPP, __nlk_request(&self->k, msg, NULL, NULL, NULL));
-	/* Events are sent, not taken. */
-	msg = nlk_msg(&self->k, KVMMIG_CMD_SESSION_EVENT, 0);
-	ASSERT_NE(NULL, msg);
-	EXPECT_EQ(-EOPNOTSUPP, __nlk_request(&self->k, msg, NULL, NULL, NULL));
-	/* REGION_GET is a dump only. */
-	msg = nlk_msg(&self->k, KVMMIG_CMD_REGION_GET, 0);
-	ASSERT_NE(NULL, msg);
-	EXPECT_EQ(-EOPNOTSUPP, __nlk_request(&self->k, msg, NULL, NULL, NULL));
-}
-
-/* The controller: only the socket that paused or received counts. */
-
 TEST_F(nl, daemon_gone_resumes_a_pausing_source_and_drops_blobs)
 {
 	struct session_rows rows;
@@ -1287,7 +596,7 @@ TEST_F(nl, daemon_gone_resumes_a_pausing_source_and_drops_blobs)
 	EXPECT_EQ(KVMMIG_SESSION_RUNNING, ev.state);
 	EXPECT_EQ(KVMMIG_SESSION_PAUSING, ev.old_state);
 	EXPECT_EQ(KVMMIG_REASON_DAEMON_GONE, ev.reason);
-	ASSERT_EQ(0, __get_session(&self->k, self->id, NULL, &rows, NULL));
+	ASSERT_EQ(0, __nlk_get_session(&self->k, self->id, NULL, &rows, NULL));
 	EXPECT_EQ(0, rows.row[0].nr_blobs);
 }
 
