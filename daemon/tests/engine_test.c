@@ -374,7 +374,7 @@ static void migrate(struct run *r)
 	pthread_join(s, NULL);
 	pthread_join(d, NULL);
 	if (verbose)
-		printf("  source: %d \"%s\"; destination: %d \"%s\"\n", r->sret, r->sst.error,
+		printf("# source: %d \"%s\"; destination: %d \"%s\"\n", r->sret, r->sst.error,
 		       r->dret, r->dst.error);
 }
 

@@ -4,6 +4,7 @@
  */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,9 +22,9 @@ void check_fail(int line, const char *fmt, ...)
 	va_list ap;
 
 	if (!cur_failed)
-		printf("FAIL %s\n", cur_test);
+		printf("# FAIL %s\n", cur_test);
 	cur_failed++;
-	printf("  line %d: ", line);
+	printf("#   line %d: ", line);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -41,26 +42,35 @@ void harness_init(int argc, char **argv)
 	}
 }
 
+static bool selected(const struct harness_test *test)
+{
+	return !only || strstr(test->name, only);
+}
+
 int harness_run(const struct harness_test *tests, size_t n)
 {
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, planned = 0;
 
+	for (size_t i = 0; i < n; i++)
+		planned += selected(&tests[i]);
+	printf("TAP version 13\n1..%d\n", planned);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t start = migd_now_ns();
 
-		if (only && !strstr(tests[i].name, only))
+		if (!selected(&tests[i]))
 			continue;
 		cur_test = tests[i].name;
 		cur_failed = 0;
 		tests[i].fn();
-		if (cur_failed) {
+		if (verbose)
+			printf("# %s took %.1f s\n", cur_test,
+			       (double)(migd_now_ns() - start) / MIGD_NSEC_PER_SEC);
+		if (cur_failed)
 			failed++;
-		} else {
+		else
 			passed++;
-			if (verbose)
-				printf("ok %s (%.1f s)\n", cur_test,
-				       (double)(migd_now_ns() - start) / MIGD_NSEC_PER_SEC);
-		}
+		printf("%s %d %s\n", cur_failed ? "not ok" : "ok",
+		       passed + failed, cur_test);
 		fflush(stdout);
 	}
 	printf("%d passed, %d failed\n", passed, failed);

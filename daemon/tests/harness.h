@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The harness of the host tests: a table of tests run in order, checks
- * that report a failed condition and carry on, and "N passed, N failed"
- * last (what selftests/bed/check.sh counts).
+ * that report a failed condition and carry on.  It prints TAP like the
+ * selftests ("ok N name", diagnostics after "# "), then "N passed,
+ * N failed" (what selftests/bed/check.sh counts).  Tests print their own
+ * diagnostics after "# " too.
  *
  *   PROGRAM [-v] [NAME]    -v says more; NAME runs the tests whose name
  *                          contains it

@@ -87,9 +87,9 @@ static void dump_file(const char *path)
 
 	if (!f)
 		return;
-	printf("  --- %s\n", path);
+	printf("# --- %s\n", path);
 	while (fgets(buf, sizeof(buf), f))
-		printf("  | %s", buf);
+		printf("# | %s", buf);
 	fclose(f);
 }
 
@@ -129,7 +129,7 @@ static int stray_files(const struct env *e, const char *const *allowed)
 		for (const char *const *a = allowed; !ok && *a; a++)
 			ok = !strcmp(de->d_name, *a);
 		if (!ok) {
-			printf("  stray file %s\n", de->d_name);
+			printf("# stray file %s\n", de->d_name);
 			n++;
 		}
 	}
@@ -375,7 +375,7 @@ static bool writer_stop(struct writer *w)
 		memcpy(&gen, w->mem + p * PS + 8, 8);
 		if ((p % 5 != 3 && idx != p) || gen != w->shadow[p]) {
 			if (intact)
-				printf("  source page %" PRIu64 " changed behind the writer\n", p);
+				printf("# source page %" PRIu64 " changed behind the writer\n", p);
 			intact = false;
 		}
 	}
@@ -423,7 +423,7 @@ static pid_t spawn(const char *out, const char *err, const char *fmt, ...)
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	if (verbose) {
-		printf("  $ migd");
+		printf("# $ migd");
 		for (int i = 1; i < argc; i++)
 			printf(" %s", argv[i]);
 		printf("\n");
@@ -460,7 +460,7 @@ static int wait_exit(pid_t pid, int timeout_ms)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	printf("  pid %d did not exit in %d ms, killed\n", (int)pid, timeout_ms);
+	printf("# pid %d did not exit in %d ms, killed\n", (int)pid, timeout_ms);
 	return -1;
 }
 
@@ -912,7 +912,7 @@ static void interrupt_at(enum victim v, enum stage stage)
 	CHECK(!exists(e.dst));
 	CHECK(!stray_files(&e, clean_set));
 	if (cur_failed)
-		printf("  (victim %d at stage %s)\n", v, stage_name[stage]);
+		printf("# (victim %d at stage %s)\n", v, stage_name[stage]);
 	env_fini(&e);
 }
 
@@ -1338,7 +1338,7 @@ static void test_throughput(void)
 	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 0);
 	CHECK(same_files(e.src, dst));
 	mig = json_num(e.out_src, "\"throughput_mbps\":");
-	printf("  loopback: migration %.0f MB/s (128 MiB, 20%% zero pages), plain TCP %.0f MB/s\n",
+	printf("# loopback: migration %.0f MB/s (128 MiB, 20%% zero pages), plain TCP %.0f MB/s\n",
 	       mig, tcp);
 	CHECK(mig > 0);
 	unlink(dst);

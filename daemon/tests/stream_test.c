@@ -119,7 +119,7 @@ static void expect_err_line(int line, const struct wbuf *b, uint64_t track,
 	if (!strstr(p.err.msg, "offset") || (field && *field && !strstr(p.err.msg, field)))
 		check_fail(line, "message lacks offset or field: %s", p.err.msg);
 	if (verbose)
-		printf("    %s: %s\n", strerrorname_np(err), p.err.msg);
+		printf("#   %s: %s\n", strerrorname_np(err), p.err.msg);
 }
 
 #define EXPECT_OK(b) expect_ok_line(__LINE__, b)
