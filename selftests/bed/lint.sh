@@ -3,7 +3,8 @@
 #
 # Static checks that need no kernel: checkpatch on the module, the uapi
 # header and the daemon; every source file carries an SPDX line; dkms.conf
-# and VERSION agree; the genetlink spec matches the uapi header.  Prints
+# and VERSION agree; the genetlink spec matches the uapi header; the debug
+# kernel has every option of selftests/config.  Prints
 # "N passed, N failed".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +44,17 @@ check "the netlink spec agrees with the uapi header" \
 
 check "no LINUX_VERSION_CODE outside kmod/compat/" \
 	test -z "$(git grep -l LINUX_VERSION_CODE -- kmod ':!kmod/compat')"
+
+# Every option the selftests need is one the debug kernel builds with.
+config_missing() {
+	local line
+	grep -v '^#' selftests/config | while IFS= read -r line; do
+		[ -z "$line" ] || grep -qxF "$line" "$BED_DIR/debug-kernel.config" ||
+			echo "$line"
+	done
+}
+check "selftests/config is in bed/debug-kernel.config" \
+	test -z "$(config_missing)"
 
 # checkpatch_file IGNORES FILE
 checkpatch_file() {
