@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -75,4 +76,13 @@ int harness_run(const struct harness_test *tests, size_t n)
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+void harness_main(int argc, char **argv, const struct harness_test *tests, size_t n,
+		  int (*setup)(void))
+{
+	harness_init(argc, argv);
+	if (setup && setup())
+		exit(2);
+	exit(harness_run(tests, n));
 }

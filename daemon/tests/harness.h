@@ -55,4 +55,19 @@ void harness_init(int argc, char **argv);
 /* Runs the tests NAME selects; returns main()'s exit status. */
 int harness_run(const struct harness_test *tests, size_t n);
 
+/*
+ * All of main(): harness_init(), then @setup unless it is NULL (if it
+ * fails, exit status 2 and no test runs), then harness_run() and exit
+ * with its status.
+ */
+void harness_main(int argc, char **argv, const struct harness_test *tests, size_t n,
+		  int (*setup)(void)) __attribute__((noreturn));
+
+/* The main() of a program that runs the array @tests after @setup. */
+#define HARNESS_MAIN(tests, setup) \
+	int main(int argc, char **argv) \
+	{ \
+		harness_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]), setup); \
+	}
+
 #endif /* MIGD_TESTS_HARNESS_H */

@@ -269,12 +269,22 @@ size_t w_state(struct wbuf *b, uint32_t kind, uint32_t instance, uint32_t flags,
 	return off;
 }
 
-void w_prefix(struct wbuf *b)
+static void prefix(struct wbuf *b, uint32_t round_flags)
 {
 	struct w_hdr h;
 
 	w_hdr_default(&h);
 	w_header(b, &h);
 	w_regions2(b);
-	w_round(b, 1, 0);
+	w_round(b, 1, round_flags);
+}
+
+void w_prefix(struct wbuf *b)
+{
+	prefix(b, 0);
+}
+
+void w_prefix_stopped(struct wbuf *b)
+{
+	prefix(b, W_STOPPED);
 }

@@ -95,5 +95,7 @@ size_t w_state(struct wbuf *b, uint32_t kind, uint32_t instance, uint32_t flags,
 
 /* Header, REGIONS (w_regions2), ROUND 1. */
 void w_prefix(struct wbuf *b);
+/* Header, REGIONS (w_regions2), ROUND 1 STOPPED. */
+void w_prefix_stopped(struct wbuf *b);
 
 #endif /* MIGD_TESTS_WIRE_H */
