@@ -73,6 +73,15 @@ long node_free_pages(int node);
 long meminfo_kb(const char *field);
 
 /*
+ * Pin [@addr, @addr + @len) for DMA the way AF_XDP does (pin_user_pages()
+ * with FOLL_WRITE | FOLL_LONGTERM): an AF_XDP socket that holds the pin
+ * until it is closed, or -errno with *@why saying which step failed (for
+ * a test's SKIP: kernels 6.5 and later refuse long-term pins of file pages
+ * that track dirtying).
+ */
+int kvmmig_pin_longterm(void *addr, size_t len, const char **why);
+
+/*
  * KVMMIG_TIME_SCALE (default 1): how many times slower than Debian's
  * kernels the running one is (the debug kernel of "make check-debug").
  * The waits of lib/child.c and lib/pair.c and every test's time limit
