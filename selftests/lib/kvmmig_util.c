@@ -277,6 +277,22 @@ long node_free_pages(int node)
 	return total;
 }
 
+unsigned long kvmmig_parse_num(const char *arg, const char *what,
+			       unsigned long max)
+{
+	unsigned long val;
+	char *end;
+
+	errno = 0;
+	val = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || val > max) {
+		fprintf(stderr, "%s: bad %s '%s'\n",
+			program_invocation_short_name, what, arg);
+		exit(2);
+	}
+	return val;
+}
+
 uint64_t kvmmig_now_ms(void)
 {
 	struct timespec ts;

@@ -89,6 +89,14 @@ int kvmmig_pin_longterm(void *addr, size_t len, const char **why);
  */
 int kvmmig_time_scale(void);
 
+/*
+ * The number a command-line option @what ("--mem") was given in @arg:
+ * decimal, 0x hex or 0 octal, at most @max.  Anything else is a usage
+ * error: a message on stderr and exit status 2.
+ */
+unsigned long kvmmig_parse_num(const char *arg, const char *what,
+			       unsigned long max);
+
 /* CLOCK_MONOTONIC in milliseconds, and a sleep of @ms. */
 uint64_t kvmmig_now_ms(void);
 void kvmmig_sleep_ms(int ms);

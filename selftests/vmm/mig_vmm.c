@@ -209,21 +209,6 @@ static void usage(FILE *out)
 		"stdin commands: check, rate N, status, quit\n");
 }
 
-static unsigned long parse_num(const char *arg, const char *what,
-			       unsigned long max)
-{
-	unsigned long val;
-	char *end;
-
-	errno = 0;
-	val = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end || val > max) {
-		fprintf(stderr, "mig_vmm: bad %s '%s'\n", what, arg);
-		exit(EXIT_USAGE);
-	}
-	return val;
-}
-
 static void parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -250,20 +235,20 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
-		case 'm': o->mem_mb = parse_num(optarg, "--mem", 1UL << 20); break;
+		case 'm': o->mem_mb = kvmmig_parse_num(optarg, "--mem", 1UL << 20); break;
 		case 'i': o->incoming = true; break;
 		case 'r':
-			o->nr_regions = parse_num(optarg, "--regions",
+			o->nr_regions = kvmmig_parse_num(optarg, "--regions",
 						  KVMMIG_SESSION_MAX_REGIONS);
 			break;
 		case 'c':
-			o->nr_vcpus = parse_num(optarg, "--vcpus", VMM_MAX_VCPUS);
+			o->nr_vcpus = kvmmig_parse_num(optarg, "--vcpus", VMM_MAX_VCPUS);
 			break;
-		case 'R': o->rate = parse_num(optarg, "--rate", 1UL << 30); break;
+		case 'R': o->rate = kvmmig_parse_num(optarg, "--rate", 1UL << 30); break;
 		case 'q': o->quick = true; break;
 		case 'D': o->digest = true; break;
-		case 'a': o->advance = parse_num(optarg, "--advance", 1UL << 31); break;
-		case 't': o->timeout_s = parse_num(optarg, "--timeout", 1UL << 20); break;
+		case 'a': o->advance = kvmmig_parse_num(optarg, "--advance", 1UL << 31); break;
+		case 't': o->timeout_s = kvmmig_parse_num(optarg, "--timeout", 1UL << 20); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
