@@ -13,20 +13,11 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "region.h"
 #include "session.h"
-
-static bool kvmmig_reserved_zero(const __u64 *reserved, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (reserved[i])
-			return false;
-	return true;
-}
 
 /* NUL-terminated, zero after the NUL; @ok says which bytes may appear. */
 static bool kvmmig_name_ok(const char *name, size_t size, bool may_be_empty,
@@ -106,7 +97,7 @@ static long kvmmig_session_ack(struct kvmmig_session *s, void __user *argp)
 		return -EFAULT;
 	if (ack.flags)
 		return -EOPNOTSUPP;
-	if (!kvmmig_reserved_zero(ack.reserved, ARRAY_SIZE(ack.reserved)))
+	if (memchr_inv(ack.reserved, 0, sizeof(ack.reserved)))
 		return -EINVAL;
 
 	switch (ack.state) {
@@ -124,8 +115,7 @@ static int kvmmig_blob_args_check(const struct kvmmig_session_blob *args)
 {
 	if (args->flags)
 		return -EOPNOTSUPP;
-	if (args->pad ||
-	    !kvmmig_reserved_zero(args->reserved, ARRAY_SIZE(args->reserved)))
+	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
 	return 0;
 }
@@ -264,8 +254,7 @@ static int kvmmig_create_session_check(const struct kvmmig_create_session *args)
 {
 	if (args->flags & ~KVMMIG_SESSION_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	if (args->pad ||
-	    !kvmmig_reserved_zero(args->reserved, ARRAY_SIZE(args->reserved)))
+	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
 	if (!args->nr_regions || args->nr_regions > KVMMIG_SESSION_MAX_REGIONS)
 		return -EINVAL;
@@ -373,8 +362,7 @@ int kvmmig_session_open_region(void __user *argp)
 		return -EFAULT;
 	if (args.flags & ~KVMMIG_OPEN_REGION_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	if (args.pad ||
-	    !kvmmig_reserved_zero(args.reserved, ARRAY_SIZE(args.reserved)))
+	if (args.pad || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
 
 	s = kvmmig_session_get_by_id(args.session_id);
