@@ -110,9 +110,12 @@ static long kvmmig_session_ack(struct kvmmig_session *s, void __user *argp)
 	}
 }
 
-/* The checks PUT and GET share: flags, pad, reserved. */
-static int kvmmig_blob_args_check(const struct kvmmig_session_blob *args)
+/* Copy in the arguments of PUT or GET and check what they share. */
+static int kvmmig_blob_args_get(struct kvmmig_session_blob *args,
+				void __user *argp)
 {
+	if (copy_from_user(args, argp, sizeof(*args)))
+		return -EFAULT;
 	if (args->flags)
 		return -EOPNOTSUPP;
 	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
@@ -127,9 +130,7 @@ static long kvmmig_session_put_blob(struct kvmmig_session *s,
 	struct kvmmig_blob *blob;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = kvmmig_blob_args_check(&args);
+	ret = kvmmig_blob_args_get(&args, argp);
 	if (ret)
 		return ret;
 	if (args.kind < KVMMIG_BLOB_VCPU || args.kind > KVMMIG_BLOB_NESTED ||
@@ -185,9 +186,7 @@ static long kvmmig_session_get_blob(struct kvmmig_session *s,
 	u32 room;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = kvmmig_blob_args_check(&args);
+	ret = kvmmig_blob_args_get(&args, argp);
 	if (ret)
 		return ret;
 	ret = kvmmig_session_blob_read(s, KVMMIG_SESSION_ARRIVED, args.index,
