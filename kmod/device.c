@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/kvmmig.h>
 
@@ -18,15 +19,11 @@
 static long kvmmig_get_api(void __user *argp)
 {
 	struct kvmmig_api api;
-	int i;
 
 	if (copy_from_user(&api, argp, sizeof(api)))
 		return -EFAULT;
-	if (api.flags)
+	if (api.flags || memchr_inv(api.reserved, 0, sizeof(api.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(api.reserved); i++)
-		if (api.reserved[i])
-			return -EINVAL;
 
 	api.api_version = KVMMIG_API_VERSION;
 	api.features = KVMMIG_FEATURES_ALL;

@@ -21,6 +21,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/kvmmig.h>
 
@@ -292,17 +293,14 @@ static long kvmmig_dirty_log_enable(struct kvmmig_dirty_log *log,
 				    void __user *argp, bool session_fd)
 {
 	struct kvmmig_dirty_log_enable args;
-	int i, ret;
+	int ret;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (args.flags & ~KVMMIG_DIRTY_LOG_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	if (args.pad)
+	if (args.pad || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(args.reserved); i++)
-		if (args.reserved[i])
-			return -EINVAL;
 	if (args.batch_pages > KVMMIG_DIRTY_LOG_MAX_BATCH)
 		return -EINVAL;
 	switch (args.mode) {
@@ -356,17 +354,14 @@ static long kvmmig_dirty_log_disable(struct kvmmig_dirty_log *log,
 				     void __user *argp, bool session_fd)
 {
 	struct kvmmig_dirty_log_disable args;
-	int i, ret;
+	int ret;
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
 	if (args.flags)
 		return -EOPNOTSUPP;
-	if (args.pad)
+	if (args.pad || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(args.reserved); i++)
-		if (args.reserved[i])
-			return -EINVAL;
 
 	down_write(&log->lock);
 	ret = kvmmig_dirty_log_may_drive(log, session_fd);
@@ -389,15 +384,11 @@ static int kvmmig_harvest_check(struct kvmmig_dirty_log *log,
 				const struct kvmmig_dirty_log_harvest *h)
 {
 	u64 nr_pages = log->nr_pages;
-	int i;
 
 	if (h->flags)
 		return -EOPNOTSUPP;
-	if (h->pad)
+	if (h->pad || memchr_inv(h->reserved, 0, sizeof(h->reserved)))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(h->reserved); i++)
-		if (h->reserved[i])
-			return -EINVAL;
 	/* By subtraction: first_page + num_pages may overflow. */
 	if (!h->num_pages || h->first_page >= nr_pages ||
 	    h->num_pages > nr_pages - h->first_page)

@@ -19,6 +19,7 @@
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -398,9 +399,8 @@ static int kvmmig_region_check(const struct kvmmig_create_region *args)
 
 	if (args->flags & ~KVMMIG_REGION_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
-		if (args->reserved[i])
-			return -EINVAL;
+	if (memchr_inv(args->reserved, 0, sizeof(args->reserved)))
+		return -EINVAL;
 	if (!args->size || !PAGE_ALIGNED(args->size))
 		return -EINVAL;
 

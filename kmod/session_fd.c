@@ -13,20 +13,11 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "region.h"
 #include "session.h"
-
-static bool kvmmig_reserved_zero(const __u64 *reserved, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (reserved[i])
-			return false;
-	return true;
-}
 
 /* NUL-terminated, zero after the NUL; @ok says which bytes may appear. */
 static bool kvmmig_name_ok(const char *name, size_t size, bool may_be_empty,
@@ -106,7 +97,7 @@ static long kvmmig_session_ack(struct kvmmig_session *s, void __user *argp)
 		return -EFAULT;
 	if (ack.flags)
 		return -EOPNOTSUPP;
-	if (!kvmmig_reserved_zero(ack.reserved, ARRAY_SIZE(ack.reserved)))
+	if (memchr_inv(ack.reserved, 0, sizeof(ack.reserved)))
 		return -EINVAL;
 
 	switch (ack.state) {
@@ -119,13 +110,15 @@ static long kvmmig_session_ack(struct kvmmig_session *s, void __user *argp)
 	}
 }
 
-/* The checks PUT and GET share: flags, pad, reserved. */
-static int kvmmig_blob_args_check(const struct kvmmig_session_blob *args)
+/* Copy in the arguments of PUT or GET and check what they share. */
+static int kvmmig_blob_args_get(struct kvmmig_session_blob *args,
+				void __user *argp)
 {
+	if (copy_from_user(args, argp, sizeof(*args)))
+		return -EFAULT;
 	if (args->flags)
 		return -EOPNOTSUPP;
-	if (args->pad ||
-	    !kvmmig_reserved_zero(args->reserved, ARRAY_SIZE(args->reserved)))
+	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
 	return 0;
 }
@@ -137,9 +130,7 @@ static long kvmmig_session_put_blob(struct kvmmig_session *s,
 	struct kvmmig_blob *blob;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = kvmmig_blob_args_check(&args);
+	ret = kvmmig_blob_args_get(&args, argp);
 	if (ret)
 		return ret;
 	if (args.kind < KVMMIG_BLOB_VCPU || args.kind > KVMMIG_BLOB_NESTED ||
@@ -195,9 +186,7 @@ static long kvmmig_session_get_blob(struct kvmmig_session *s,
 	u32 room;
 	int ret;
 
-	if (copy_from_user(&args, argp, sizeof(args)))
-		return -EFAULT;
-	ret = kvmmig_blob_args_check(&args);
+	ret = kvmmig_blob_args_get(&args, argp);
 	if (ret)
 		return ret;
 	ret = kvmmig_session_blob_read(s, KVMMIG_SESSION_ARRIVED, args.index,
@@ -264,8 +253,7 @@ static int kvmmig_create_session_check(const struct kvmmig_create_session *args)
 {
 	if (args->flags & ~KVMMIG_SESSION_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	if (args->pad ||
-	    !kvmmig_reserved_zero(args->reserved, ARRAY_SIZE(args->reserved)))
+	if (args->pad || memchr_inv(args->reserved, 0, sizeof(args->reserved)))
 		return -EINVAL;
 	if (!args->nr_regions || args->nr_regions > KVMMIG_SESSION_MAX_REGIONS)
 		return -EINVAL;
@@ -373,8 +361,7 @@ int kvmmig_session_open_region(void __user *argp)
 		return -EFAULT;
 	if (args.flags & ~KVMMIG_OPEN_REGION_FLAGS_ALL)
 		return -EOPNOTSUPP;
-	if (args.pad ||
-	    !kvmmig_reserved_zero(args.reserved, ARRAY_SIZE(args.reserved)))
+	if (args.pad || memchr_inv(args.reserved, 0, sizeof(args.reserved)))
 		return -EINVAL;
 
 	s = kvmmig_session_get_by_id(args.session_id);

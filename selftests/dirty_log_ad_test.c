@@ -16,9 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
-#include <linux/if_xdp.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -239,21 +237,13 @@ TEST_F(ad, write_protect_mode_after_ad_protects_every_page)
 
 TEST_F(ad, pinned_pages_are_reported_on_every_harvest)
 {
-	struct xdp_umem_reg reg = {
-		.addr = (uintptr_t)(self->mem + 128 * PAGE),
-		.len = 4 * PAGE,
-		.chunk_size = PAGE,
-	};
+	const char *why;
 	int xsk, i;
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_AD, 0, 0));
-	xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	xsk = kvmmig_pin_longterm(self->mem + 128 * PAGE, 4 * PAGE, &why);
 	if (xsk < 0)
-		SKIP(return, "no AF_XDP sockets: %s", strerror(errno));
-	if (setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
-		close(xsk);
-		SKIP(return, "no long-term pin of a region: %s", strerror(errno));
-	}
+		SKIP(return, "%s: %s", why, strerror(-xsk));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(4, kvmmig_log_harvest_all(self->fd, NR_PAGES, self->bitmap)) TH_LOG("round %d", i);
 		ASSERT_EQ(0xfULL, self->bitmap[128 / 64]);

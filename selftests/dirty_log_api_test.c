@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <linux/if_xdp.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -224,23 +222,14 @@ TEST_F(log, every_rearm_span_reports_exactly)
  */
 TEST_F(log, pinned_pages_are_reported_on_every_harvest)
 {
-	struct xdp_umem_reg reg = {
-		.addr = (uintptr_t)(self->mem + 128 * PAGE),
-		.len = 4 * PAGE,
-		.chunk_size = PAGE,
-	};
 	struct kvmmig_dirty_log_stats st;
+	const char *why;
 	int xsk, i;
 
 	ASSERT_EQ(0, kvmmig_log_enable(self->fd, KVMMIG_DIRTY_MODE_WRPROT, 0, 0));
-	xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	xsk = kvmmig_pin_longterm(self->mem + 128 * PAGE, 4 * PAGE, &why);
 	if (xsk < 0)
-		SKIP(return, "no AF_XDP sockets: %s", strerror(errno));
-	if (setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
-		/* 6.5+ refuse long-term pins of file pages that track dirt. */
-		close(xsk);
-		SKIP(return, "no long-term pin of a region: %s", strerror(errno));
-	}
+		SKIP(return, "%s: %s", why, strerror(-xsk));
 
 	/* Pinning for write faulted the pages in: reported once anyway. */
 	for (i = 0; i < 3; i++) {

@@ -575,15 +575,22 @@ static void expect_source_runs_on(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, LOAD(self->src.error));
 }
 
-/* Starts a migration slow enough (a bandwidth cap) to break in the middle. */
-static void start_slow(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *self)
+/* A destination migd for DST_NAME, and a source migd with @opts sending to it. */
+static void start_migration(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *self,
+			    const char *opts)
 {
 	int port;
 
 	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
 	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
 	ASSERT_LT(0, port) dump_logs(_metadata, self);
-	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v --bwlimit 8 %s", port, SRC_NAME);
+	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d %s %s", port, opts, SRC_NAME);
+}
+
+/* Starts a migration slow enough (a bandwidth cap) to break in the middle. */
+static void start_slow(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *self)
+{
+	start_migration(_metadata, self, "-v --bwlimit 8");
 	ASSERT_TRUE(side_wait(&self->dst, KVMMIG_SESSION_RECEIVING)) dump_logs(_metadata, self);
 	/* Some pages on the way, not all: 33 MiB take four seconds. */
 	kvmmig_sleep_ms(500);
@@ -600,17 +607,21 @@ TEST_F_TIMEOUT(migd, dest_killed_mid_stream, 180)
 	EXPECT_EQ(0, LOAD(self->src.pausing_seen));
 }
 
+/*
+ * Starts a migration and waits until the source's VMM is asked to pause,
+ * which it takes three seconds to acknowledge.
+ */
+static void start_pausing(struct __test_metadata *_metadata, FIXTURE_DATA(migd) *self)
+{
+	self->src.ack_delay_ms = 3000;
+	start_migration(_metadata, self, "-v");
+	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_PAUSING)) dump_logs(_metadata, self);
+}
+
 /* Killed while the source waits for its VMM to pause: resumed, writes again. */
 TEST_F_TIMEOUT(migd, dest_killed_during_pause, 180)
 {
-	int port;
-
-	self->src.ack_delay_ms = 3000;
-	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
-	ASSERT_LT(0, port);
-	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
-	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_PAUSING)) dump_logs(_metadata, self);
+	start_pausing(_metadata, self);
 	kill(self->d.pid, SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, migd_wait(&self->d, WAIT_MS));
 	expect_source_runs_on(_metadata, self);
@@ -632,14 +643,7 @@ TEST_F_TIMEOUT(migd, cancel_mid_stream, 180)
 
 TEST_F_TIMEOUT(migd, cancel_during_pause, 180)
 {
-	int port;
-
-	self->src.ack_delay_ms = 3000;
-	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
-	ASSERT_LT(0, port);
-	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
-	ASSERT_TRUE(side_wait(&self->src, KVMMIG_SESSION_PAUSING)) dump_logs(_metadata, self);
+	start_pausing(_metadata, self);
 	migd_spawn(&self->c, "cancel", "--cancel %s", SRC_NAME);
 	EXPECT_EQ(0, migd_wait(&self->c, WAIT_MS)) dump_logs(_metadata, self);
 	expect_source_runs_on(_metadata, self);
@@ -650,13 +654,8 @@ TEST_F_TIMEOUT(migd, cancel_during_pause, 180)
 /* The source's VMM exits instead of pausing: a clear failure, nothing hangs. */
 TEST_F_TIMEOUT(migd, source_vmm_exits, 180)
 {
-	int port;
-
 	self->src.close_on_pause = true;
-	ASSERT_EQ(0, dst_init(self, DST_NAME, src_sizes));
-	port = migd_start_dest(&self->d, DST_NAME, WAIT_MS);
-	ASSERT_LT(0, port);
-	migd_spawn(&self->s, "src", "--peer 127.0.0.1:%d -v %s", port, SRC_NAME);
+	start_migration(_metadata, self, "-v");
 	EXPECT_EQ(1, migd_wait(&self->s, WAIT_MS)) dump_logs(_metadata, self);
 	EXPECT_LOG(&self->s, "session \"" SRC_NAME "\" ended while waiting for PAUSED");
 	EXPECT_EQ(1, migd_wait(&self->d, WAIT_MS));

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <unistd.h>
 
+#include "common/io.h"
 #include "common/zero.h"
 #include "crc32c.h"
 #include "stream_priv.h"
@@ -37,21 +37,7 @@ struct kvmmig_stream_writer {
 
 static int fd_write(void *opaque, const void *buf, size_t len)
 {
-	int fd = (int)(intptr_t)opaque;
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return migd_pwrite_full((int)(intptr_t)opaque, buf, len, -1);
 }
 
 void kvmmig_stream_sink_fd(struct kvmmig_stream_sink *sink, int fd)

@@ -28,6 +28,7 @@
 #include <x86intrin.h>
 
 #include "bench.h"
+#include "kvmmig_util.h"
 
 #define STALL_CODE_GPA	0x2000UL
 #define STALL_WINDOW_US	100000
@@ -797,8 +798,9 @@ int main(int argc, char **argv)
 			harvest = false;
 			break;
 		case 'r':
-			stall_reps = atoi(optarg);
-			if (stall_reps < 1 || stall_reps > STALL_MAX_REPS) {
+			stall_reps = kvmmig_parse_num(optarg, "--stall-reps",
+						      STALL_MAX_REPS);
+			if (stall_reps < 1) {
 				usage(stderr);
 				return 2;
 			}

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "kvmmig_util.h"
 #include "pair.h"
 
 #define CTL_PORT	7702
@@ -317,9 +318,9 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': mem_mb = strtoul(optarg, NULL, 0); break;
-		case 'r': rate = strtoul(optarg, NULL, 0); break;
-		case 't': tcp_mb = strtoul(optarg, NULL, 0); break;
+		case 'm': mem_mb = kvmmig_parse_num(optarg, "--mem", ULONG_MAX); break;
+		case 'r': rate = kvmmig_parse_num(optarg, "--rate", ULONG_MAX); break;
+		case 't': tcp_mb = kvmmig_parse_num(optarg, "--tcp-mb", ULONG_MAX); break;
 		case 'M':
 			/* Commas: the VM's init splits its arguments on blanks. */
 			for (char *p = optarg; *p; p++)

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/syscall.h>
+#include <linux/if_xdp.h>
 #include <unistd.h>
 
 #include "kvmmig_util.h"
@@ -75,6 +77,29 @@ long meminfo_kb(const char *field)
 	}
 	fclose(f);
 	return kb;
+}
+
+int kvmmig_pin_longterm(void *addr, size_t len, const char **why)
+{
+	struct xdp_umem_reg reg = {
+		.addr = (uintptr_t)addr,
+		.len = len,
+		.chunk_size = sysconf(_SC_PAGESIZE),
+	};
+	int xsk, err;
+
+	xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (xsk < 0) {
+		*why = "no AF_XDP sockets";
+		return -errno;
+	}
+	if (setsockopt(xsk, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg))) {
+		err = -errno;
+		close(xsk);
+		*why = "no long-term pin of a region";
+		return err;
+	}
+	return xsk;
 }
 
 int __kvmmig_create_region(int devfd, struct kvmmig_create_region *args)
@@ -250,6 +275,22 @@ long node_free_pages(int node)
 	}
 	fclose(f);
 	return total;
+}
+
+unsigned long kvmmig_parse_num(const char *arg, const char *what,
+			       unsigned long max)
+{
+	unsigned long val;
+	char *end;
+
+	errno = 0;
+	val = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || val > max) {
+		fprintf(stderr, "%s: bad %s '%s'\n",
+			program_invocation_short_name, what, arg);
+		exit(2);
+	}
+	return val;
 }
 
 uint64_t kvmmig_now_ms(void)

@@ -73,12 +73,29 @@ long node_free_pages(int node);
 long meminfo_kb(const char *field);
 
 /*
+ * Pin [@addr, @addr + @len) for DMA the way AF_XDP does (pin_user_pages()
+ * with FOLL_WRITE | FOLL_LONGTERM): an AF_XDP socket that holds the pin
+ * until it is closed, or -errno with *@why saying which step failed (for
+ * a test's SKIP: kernels 6.5 and later refuse long-term pins of file pages
+ * that track dirtying).
+ */
+int kvmmig_pin_longterm(void *addr, size_t len, const char **why);
+
+/*
  * KVMMIG_TIME_SCALE (default 1): how many times slower than Debian's
  * kernels the running one is (the debug kernel of "make check-debug").
  * The waits of lib/child.c and lib/pair.c and every test's time limit
  * (KVMMIG_HARNESS_MAIN) are multiplied by it; what a test measures is not.
  */
 int kvmmig_time_scale(void);
+
+/*
+ * The number a command-line option @what ("--mem") was given in @arg:
+ * decimal, 0x hex or 0 octal, at most @max.  Anything else is a usage
+ * error: a message on stderr and exit status 2.
+ */
+unsigned long kvmmig_parse_num(const char *arg, const char *what,
+			       unsigned long max);
 
 /* CLOCK_MONOTONIC in milliseconds, and a sleep of @ms. */
 uint64_t kvmmig_now_ms(void);

@@ -300,27 +300,38 @@ int __vmm_vcpu_run(struct vmm_vcpu *vcpu)
 	return vcpu->run->exit_reason;
 }
 
+/*
+ * One KVM_RUN: the exit reason, or -EINTR when the caller is to run the
+ * vCPU again (a signal, or an EFAULT the vCPU retries).  Dies on any other
+ * error.
+ */
+static int vcpu_run_once(struct vmm_vcpu *vcpu)
+{
+	int reason = __vmm_vcpu_run(vcpu);
+
+	if (reason == -EINTR || reason == KVM_EXIT_INTR)
+		return -EINTR;
+	if (reason == -EFAULT && vcpu->retry_efault) {
+		vcpu->efaults++;
+		usleep(100);
+		return -EINTR;
+	}
+	if (reason < 0)
+		vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id, strerror(-reason));
+	return reason;
+}
+
 int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 {
 	int reason;
 
-	for (;;) {
-		reason = __vmm_vcpu_run(vcpu);
-		if (reason == -EINTR || reason == KVM_EXIT_INTR)
-			continue;
-		if (reason == -EFAULT && vcpu->retry_efault) {
-			vcpu->efaults++;
-			usleep(100);
-			continue;
-		}
-		if (reason < 0)
-			vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id,
-				strerror(-reason));
-		if (reason == KVM_EXIT_IO || reason == KVM_EXIT_HLT)
-			return reason;
-		vmm_die("vCPU %d: unexpected exit %d (%s)", vcpu->id, reason,
-			vmm_exit_name(reason));
-	}
+	do {
+		reason = vcpu_run_once(vcpu);
+	} while (reason == -EINTR);
+	if (reason == KVM_EXIT_IO || reason == KVM_EXIT_HLT)
+		return reason;
+	vmm_die("vCPU %d: unexpected exit %d (%s)", vcpu->id, reason,
+		vmm_exit_name(reason));
 }
 
 static void kick_handler(int sig)
@@ -355,17 +366,9 @@ static void *vcpu_thread_kickable(void *arg)
 			reason = -EINTR;
 			break;
 		}
-		reason = __vmm_vcpu_run(vcpu);
-		if (reason == -EINTR || reason == KVM_EXIT_INTR)
+		reason = vcpu_run_once(vcpu);
+		if (reason == -EINTR)
 			continue;
-		if (reason == -EFAULT && vcpu->retry_efault) {
-			vcpu->efaults++;
-			usleep(100);
-			continue;
-		}
-		if (reason < 0)
-			vmm_die("KVM_RUN on vCPU %d: %s", vcpu->id,
-				strerror(-reason));
 		if (reason == KVM_EXIT_IO &&
 		    vcpu->run->io.port == VMM_PORT_DONE) {
 			__atomic_add_fetch(&vcpu->passes, 1, __ATOMIC_SEQ_CST);

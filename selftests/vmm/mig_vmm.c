@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -48,6 +47,7 @@
 
 #include "ab.h"
 #include "kvmmig_util.h"
+#include "session_util.h"
 #include "vmm.h"
 
 #define EXIT_USAGE	2
@@ -209,21 +209,6 @@ static void usage(FILE *out)
 		"stdin commands: check, rate N, status, quit\n");
 }
 
-static unsigned long parse_num(const char *arg, const char *what,
-			       unsigned long max)
-{
-	unsigned long val;
-	char *end;
-
-	errno = 0;
-	val = strtoul(arg, &end, 0);
-	if (errno || end == arg || *end || val > max) {
-		fprintf(stderr, "mig_vmm: bad %s '%s'\n", what, arg);
-		exit(EXIT_USAGE);
-	}
-	return val;
-}
-
 static void parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -250,20 +235,20 @@ static void parse_args(struct opts *o, int argc, char **argv)
 				NULL)) != -1) {
 		switch (c) {
 		case 'n': o->name = optarg; break;
-		case 'm': o->mem_mb = parse_num(optarg, "--mem", 1UL << 20); break;
+		case 'm': o->mem_mb = kvmmig_parse_num(optarg, "--mem", 1UL << 20); break;
 		case 'i': o->incoming = true; break;
 		case 'r':
-			o->nr_regions = parse_num(optarg, "--regions",
+			o->nr_regions = kvmmig_parse_num(optarg, "--regions",
 						  KVMMIG_SESSION_MAX_REGIONS);
 			break;
 		case 'c':
-			o->nr_vcpus = parse_num(optarg, "--vcpus", VMM_MAX_VCPUS);
+			o->nr_vcpus = kvmmig_parse_num(optarg, "--vcpus", VMM_MAX_VCPUS);
 			break;
-		case 'R': o->rate = parse_num(optarg, "--rate", 1UL << 30); break;
+		case 'R': o->rate = kvmmig_parse_num(optarg, "--rate", 1UL << 30); break;
 		case 'q': o->quick = true; break;
 		case 'D': o->digest = true; break;
-		case 'a': o->advance = parse_num(optarg, "--advance", 1UL << 31); break;
-		case 't': o->timeout_s = parse_num(optarg, "--timeout", 1UL << 20); break;
+		case 'a': o->advance = kvmmig_parse_num(optarg, "--advance", 1UL << 31); break;
+		case 't': o->timeout_s = kvmmig_parse_num(optarg, "--timeout", 1UL << 20); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(EXIT_USAGE);
 		}
@@ -324,17 +309,13 @@ static void create_memory(struct mig_vmm *m)
 
 static void create_session(struct mig_vmm *m)
 {
-	struct kvmmig_create_session args;
+	int fd = kvmmig_session(m->dev, m->o.name,
+				m->o.incoming ? KVMMIG_SESSION_F_INCOMING : 0,
+				m->region_fds, m->o.nr_regions, &m->id);
 
-	memset(&args, 0, sizeof(args));
-	args.flags = m->o.incoming ? KVMMIG_SESSION_F_INCOMING : 0;
-	args.nr_regions = m->o.nr_regions;
-	args.region_fds = (uintptr_t)m->region_fds;
-	snprintf(args.name, sizeof(args.name), "%s", m->o.name);
-	m->sfd = ioctl(m->dev, KVMMIG_CREATE_SESSION, &args);
-	if (m->sfd < 0)
-		fail("creating session %s: %s", m->o.name, strerror(errno));
-	m->id = args.id;
+	if (fd < 0)
+		fail("creating session %s: %s", m->o.name, strerror(-fd));
+	m->sfd = fd;
 }
 
 static void resume_vcpus(struct mig_vmm *m)
@@ -419,29 +400,6 @@ static void cancel_check(struct mig_vmm *m, const char *why)
 	m->check = NULL;
 }
 
-static int put_blob(struct mig_vmm *m, uint32_t kind, uint32_t instance,
-		    const char *name, const void *data, size_t size)
-{
-	struct kvmmig_session_blob blob;
-
-	memset(&blob, 0, sizeof(blob));
-	blob.kind = kind;
-	blob.instance = instance;
-	blob.size = size;
-	blob.data = (uintptr_t)data;
-	snprintf(blob.name, sizeof(blob.name), "%s", name);
-	return ioctl(m->sfd, KVMMIG_SESSION_PUT_BLOB, &blob) ? -errno : 0;
-}
-
-static int ack(struct mig_vmm *m, uint32_t state)
-{
-	struct kvmmig_session_ack args;
-
-	memset(&args, 0, sizeof(args));
-	args.state = state;
-	return ioctl(m->sfd, KVMMIG_SESSION_ACK, &args) ? -errno : 0;
-}
-
 /* PAUSING: stop, deposit the state, acknowledge. */
 static void do_pause(struct mig_vmm *m)
 {
@@ -466,22 +424,24 @@ static void do_pause(struct mig_vmm *m)
 		cfg.flags |= CONFIG_F_DIGEST;
 		cfg.digest = ab_digest(m->mem, m->mem_size);
 	}
-	ret = put_blob(m, KVMMIG_BLOB_DEVICE, 0, CONFIG_BLOB, &cfg, sizeof(cfg));
+	ret = kvmmig_put_blob(m->sfd, KVMMIG_BLOB_DEVICE, 0, CONFIG_BLOB, &cfg,
+			      sizeof(cfg));
 	for (i = 0; !ret && i < m->vm.nr_vcpus; i++) {
 		ret = __vmm_vcpu_save(&m->vm.vcpus[i], &st);
 		if (ret)
 			fail("saving vCPU %d: %s: %s", i, vmm_state_step,
 			     strerror(-ret));
 		for (f = 0; !ret && f < NR_STATE_FIELDS; f++) {
-			ret = put_blob(m, KVMMIG_BLOB_VCPU, i, state_fields[f].name,
-				       (char *)&st + state_fields[f].offset,
-				       state_fields[f].size);
+			ret = kvmmig_put_blob(m->sfd, KVMMIG_BLOB_VCPU, i,
+					      state_fields[f].name,
+					      (char *)&st + state_fields[f].offset,
+					      state_fields[f].size);
 			bytes += state_fields[f].size;
 			blobs++;
 		}
 	}
 	if (!ret)
-		ret = ack(m, KVMMIG_SESSION_PAUSING);
+		ret = kvmmig_session_ack(m->sfd, KVMMIG_SESSION_PAUSING);
 	/* EBUSY/ESTALE: migd moved the session on (resumed it); follow it. */
 	if (ret && ret != -EBUSY && ret != -ESTALE)
 		fail("pausing for migd: %s", strerror(-ret));
@@ -506,16 +466,11 @@ static void load_blobs(struct mig_vmm *m)
 
 	memset(st, 0, sizeof(st));
 	for (index = 0;; index++) {
-		memset(&blob, 0, sizeof(blob));
-		blob.index = index;
-		blob.size = sizeof(data);
-		blob.data = (uintptr_t)data;
-		if (ioctl(m->sfd, KVMMIG_SESSION_GET_BLOB, &blob)) {
-			if (errno == ENOENT)
-				break;
-			fail("collecting state blob %u: %s", index,
-			     strerror(errno));
-		}
+		ret = kvmmig_get_blob(m->sfd, index, data, sizeof(data), &blob);
+		if (ret == -ENOENT)
+			break;
+		if (ret < 0)
+			fail("collecting state blob %u: %s", index, strerror(-ret));
 		if (blob.kind == KVMMIG_BLOB_DEVICE &&
 		    !strcmp(blob.name, CONFIG_BLOB)) {
 			if (blob.size != sizeof(cfg))
@@ -587,7 +542,7 @@ static void do_arrive(struct mig_vmm *m)
 	if (!check_memory(m, "arrived", extra) || !digest_ok)
 		fail("the memory that arrived fails the A-B check%s",
 		     digest_ok ? "" : " or differs from the source's");
-	ret = ack(m, KVMMIG_SESSION_ARRIVED);
+	ret = kvmmig_session_ack(m->sfd, KVMMIG_SESSION_ARRIVED);
 	if (ret == -ESTALE || ret == -EBUSY)
 		return;		/* aborted meanwhile: the next state says so */
 	if (ret)
@@ -615,17 +570,16 @@ static void cleanup(struct mig_vmm *m)
 /* Follow the session's state; returns an exit status, or -1 to go on. */
 static int session_event(struct mig_vmm *m)
 {
-	struct kvmmig_session_info info;
+	int state = kvmmig_session_state(m->sfd);
 	bool resumed = false;
 
-	memset(&info, 0, sizeof(info));
-	if (ioctl(m->sfd, KVMMIG_SESSION_GET_INFO, &info))
-		fail("reading the session state: %s", strerror(errno));
-	if (info.state == m->state)
+	if (state < 0)
+		fail("reading the session state: %s", strerror(-state));
+	if ((uint32_t)state == m->state)
 		return -1;
-	m->state = info.state;
+	m->state = state;
 
-	switch (info.state) {
+	switch (m->state) {
 	case KVMMIG_SESSION_RUNNING:
 		if (m->arrived_ns) {
 			/* After our own ack: the vCPUs already run. */
@@ -659,7 +613,7 @@ static int session_event(struct mig_vmm *m)
 		status("state=aborted");
 		return EXIT_ABORTED;
 	default:
-		status("state=%s", state_name(info.state));
+		status("state=%s", state_name(m->state));
 		return -1;
 	}
 }
