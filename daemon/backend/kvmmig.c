@@ -39,14 +39,20 @@ struct kvmmig_region {
 	 */
 	uint64_t *written;
 	uint64_t *unchecked;
-	uint8_t *scratch;	/* ZERO_CHUNK bytes: zeros, or pages read back */
+	uint8_t *scratch;	/* ZERO_CHUNK bytes: pages read back */
 };
 
 /*
- * Zero pages are written from, and pages are read back into, a buffer of
+ * Zero pages are written from, and pages are read back into, buffers of
  * this size, many pages per call.
  */
 #define ZERO_CHUNK	(64u << 10)
+
+/*
+ * Zeros are written from their own buffer, never from @scratch: a check
+ * zeroes pages while the rest of its chunk is still to be looked at there.
+ */
+static const uint8_t zeros[ZERO_CHUNK];
 
 bool migd_kvmmig_is_region(int fd)
 {
@@ -157,10 +163,9 @@ static int zero_pages(struct migd_region *r, uint64_t first, uint64_t n)
 	struct kvmmig_region *k = r->priv;
 	uint64_t per = ZERO_CHUNK / r->page_size;
 
-	memset(k->scratch, 0, ZERO_CHUNK);
 	while (n) {
 		uint64_t c = n < per ? n : per;
-		int ret = migd_pwrite_full(k->fd, k->scratch, c * r->page_size,
+		int ret = migd_pwrite_full(k->fd, zeros, c * r->page_size,
 					   (off_t)(first * r->page_size));
 
 		if (ret)
