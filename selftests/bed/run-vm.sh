@@ -51,7 +51,10 @@ qemu=(
 	-numa node,nodeid=1,memdev=m1
 	-kernel "$kernel" -initrd "$initrd"
 )
-cmdline="console=ttyS0 panic=-1 mitigations=off kvmmig.mode=$mode"
+# A soft lockup also prints every other CPU's stack: the one a stuck CPU
+# waits for is the one that explains it.
+cmdline="console=ttyS0 panic=-1 mitigations=off softlockup_all_cpu_backtrace=1"
+cmdline="$cmdline kvmmig.mode=$mode"
 [ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
 # The kernel hands a parameter with "=" and no "." to init as environment.
 [ -n "${VM_TEST_TIMEOUT:-}" ] && cmdline="$cmdline KVMMIG_TEST_TIMEOUT=$VM_TEST_TIMEOUT"
