@@ -90,6 +90,29 @@ int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, pgoff_t nr_pages)
 	return 0;
 }
 
+int kvmmig_dirty_log_size(struct kvmmig_dirty_log *log, pgoff_t nr_pages)
+{
+	unsigned long *bitmap;
+	int ret = 0;
+
+	bitmap = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(unsigned long),
+			  GFP_KERNEL_ACCOUNT);
+	if (!bitmap)
+		return -ENOMEM;
+
+	down_write(&log->lock);
+	if (log->nr_pages || log->enabled ||
+	    test_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags)) {
+		ret = -EBUSY;
+	} else {
+		swap(log->bitmap, bitmap);
+		log->nr_pages = nr_pages;
+	}
+	up_write(&log->lock);
+	kvfree(bitmap);
+	return ret;
+}
+
 void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log)
 {
 	kvfree(log->bitmap);
@@ -273,15 +296,18 @@ static int kvmmig_dirty_log_may_drive(struct kvmmig_dirty_log *log,
 	return 0;
 }
 
-bool kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log)
+int kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log)
 {
-	bool claimed;
+	int ret = 0;
 
 	/* Under the lock: a harvest by the VMM in flight finishes first. */
 	down_write(&log->lock);
-	claimed = !test_and_set_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags);
+	if (!log->nr_pages)
+		ret = -EINVAL;
+	else if (test_and_set_bit(KVMMIG_DIRTY_LOG_CLAIMED, &log->flags))
+		ret = -EBUSY;
 	up_write(&log->lock);
-	return claimed;
+	return ret;
 }
 
 void kvmmig_dirty_log_unclaim(struct kvmmig_dirty_log *log)

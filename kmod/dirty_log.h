@@ -65,6 +65,12 @@ struct kvmmig_dirty_log_info {
 int kvmmig_dirty_log_init(struct kvmmig_dirty_log *log, pgoff_t nr_pages);
 void kvmmig_dirty_log_destroy(struct kvmmig_dirty_log *log);
 
+/*
+ * Give a log made for no pages its @nr_pages (a region file's first
+ * ftruncate).  EBUSY if it has pages already, is enabled or is claimed.
+ */
+int kvmmig_dirty_log_size(struct kvmmig_dirty_log *log, pgoff_t nr_pages);
+
 /* The region's pages: its file, and so its mapping, comes after the log. */
 static inline void kvmmig_dirty_log_attach(struct kvmmig_dirty_log *log,
 					   struct address_space *mapping)
@@ -97,10 +103,11 @@ long kvmmig_dirty_log_ioctl(struct kvmmig_dirty_log *log, unsigned int cmd,
 
 /*
  * A session takes the region: from now on only session region fds may
- * enable, disable or harvest its log.  False if a session already has it.
+ * enable, disable or harvest its log.  EBUSY if a session already has it,
+ * EINVAL if the log has no pages yet (a region file not yet sized).
  * kvmmig_dirty_log_unclaim() gives it back.
  */
-bool kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log);
+int kvmmig_dirty_log_claim(struct kvmmig_dirty_log *log);
 void kvmmig_dirty_log_unclaim(struct kvmmig_dirty_log *log);
 
 void kvmmig_dirty_log_info(struct kvmmig_dirty_log *log,

@@ -179,7 +179,7 @@ static int kvmmig_nl_fill_region(struct kvmmig_region *region, void *arg)
 			      KVMMIG_A_PAD) ||
 	    nla_put_string(skb, KVMMIG_A_REGION_NAME, region->name) ||
 	    nla_put_u64_64bit(skb, KVMMIG_A_REGION_SIZE,
-			      (u64)region->nr_pages << PAGE_SHIFT,
+			      (u64)kvmmig_region_nr_pages(region) << PAGE_SHIFT,
 			      KVMMIG_A_PAD) ||
 	    nla_put_s32(skb, KVMMIG_A_REGION_NODE, region->nid) ||
 	    nla_put_u64_64bit(skb, KVMMIG_A_REGION_PAGES,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Regions: guest RAM owned by kvmmig.  A region is a file on the module's
- * pseudo fs; its pages are movable page-cache folios in its own
- * address_space, allocated zeroed on first touch.  VMMs map it MAP_SHARED
+ * Regions: guest RAM owned by kvmmig.  A region is an inode of the
+ * module's filesystem (region_fs.c); its pages are movable page-cache
+ * folios in its own address_space, allocated zeroed on first touch.  VMMs map it MAP_SHARED
  * and give the mapping to KVM as a memslot; because the module owns the
  * mapping it sees every write fault (->page_mkwrite) and can write-protect
  * any page through the reverse map.
@@ -26,6 +26,7 @@
 #include "compat.h"
 #include "region.h"
 #include "region_fs.h"
+#include "region_numa.h"
 
 static unsigned int max_region_mb = 64 << 10;
 module_param(max_region_mb, uint, 0444);
@@ -82,17 +83,26 @@ static const struct address_space_operations kvmmig_region_aops = {
 	.free_folio	= kvmmig_region_free_folio,
 };
 
-static struct folio *kvmmig_region_alloc_folio(struct kvmmig_region *region)
+/*
+ * A placement asked at creation is strict; otherwise a fault follows its
+ * VMA's memory policy (mbind(), QEMU's host-nodes), and pwrite() the copy
+ * of it kept in the region.
+ */
+static struct folio *kvmmig_region_alloc_folio(struct kvmmig_region *region,
+					       struct vm_fault *vmf,
+					       pgoff_t index)
 {
 	gfp_t gfp = mapping_gfp_mask(region->mapping) | __GFP_ZERO;
 
-	if (region->nid == NUMA_NO_NODE)
-		return folio_alloc(gfp, 0);
-	return __folio_alloc_node(gfp | __GFP_THISNODE, 0, region->nid);
+	if (region->nid != NUMA_NO_NODE)
+		return __folio_alloc_node(gfp | __GFP_THISNODE, 0, region->nid);
+	if (vmf)
+		return vma_alloc_folio(gfp, 0, vmf->vma, vmf->address, false);
+	return kvmmig_numa_policy_alloc(&region->policy, gfp, index);
 }
 
 int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
-			    struct folio **foliop)
+			    struct vm_fault *vmf, struct folio **foliop)
 {
 	struct address_space *mapping = region->mapping;
 	struct folio *folio;
@@ -103,7 +113,7 @@ int kvmmig_region_get_folio(struct kvmmig_region *region, pgoff_t index,
 		if (folio)
 			break;
 
-		folio = kvmmig_region_alloc_folio(region);
+		folio = kvmmig_region_alloc_folio(region, vmf, index);
 		if (!folio)
 			return -ENOMEM;
 		folio_mark_uptodate(folio);
@@ -136,9 +146,9 @@ static vm_fault_t kvmmig_region_fault(struct vm_fault *vmf)
 	struct folio *folio;
 	int ret;
 
-	if (vmf->pgoff >= region->nr_pages)
+	if (vmf->pgoff >= kvmmig_region_nr_pages(region))
 		return VM_FAULT_SIGBUS;
-	ret = kvmmig_region_get_folio(region, vmf->pgoff, &folio);
+	ret = kvmmig_region_get_folio(region, vmf->pgoff, vmf, &folio);
 	if (ret)
 		return vmf_error(ret);
 	vmf->page = folio_file_page(folio, vmf->pgoff);
@@ -167,9 +177,28 @@ static vm_fault_t kvmmig_region_page_mkwrite(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+#ifdef CONFIG_NUMA
+/*
+ * mbind() on a mapping: the VMA keeps the policy itself (and faults and
+ * get_mempolicy() find it there, so there is no ->get_policy); the region
+ * keeps a copy for the pages pwrite() allocates.
+ */
+static int kvmmig_region_set_policy(struct vm_area_struct *vma,
+				    struct mempolicy *new)
+{
+	struct kvmmig_region *region = vma->vm_file->private_data;
+
+	kvmmig_numa_policy_set(&region->policy, new);
+	return 0;
+}
+#endif
+
 static const struct vm_operations_struct kvmmig_region_vm_ops = {
 	.fault		= kvmmig_region_fault,
 	.page_mkwrite	= kvmmig_region_page_mkwrite,
+#ifdef CONFIG_NUMA
+	.set_policy	= kvmmig_region_set_policy,
+#endif
 };
 
 static int kvmmig_region_mmap(struct file *file, struct vm_area_struct *vma)
@@ -184,7 +213,7 @@ static int kvmmig_region_mmap(struct file *file, struct vm_area_struct *vma)
 static ssize_t kvmmig_region_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct kvmmig_region *region = iocb->ki_filp->private_data;
-	loff_t size = (loff_t)region->nr_pages << PAGE_SHIFT;
+	loff_t size = (loff_t)kvmmig_region_nr_pages(region) << PAGE_SHIFT;
 	loff_t pos = iocb->ki_pos;
 	ssize_t done = 0;
 
@@ -227,7 +256,7 @@ static ssize_t kvmmig_region_write_iter(struct kiocb *iocb,
 					struct iov_iter *from)
 {
 	struct kvmmig_region *region = iocb->ki_filp->private_data;
-	loff_t size = (loff_t)region->nr_pages << PAGE_SHIFT;
+	loff_t size = (loff_t)kvmmig_region_nr_pages(region) << PAGE_SHIFT;
 	loff_t pos = iocb->ki_pos;
 	ssize_t done = 0;
 	int ret = 0;
@@ -251,7 +280,7 @@ static ssize_t kvmmig_region_write_iter(struct kiocb *iocb,
 			ret = -EFAULT;
 			break;
 		}
-		ret = kvmmig_region_get_folio(region, index, &folio);
+		ret = kvmmig_region_get_folio(region, index, NULL, &folio);
 		if (ret)
 			break;
 		pagefault_disable();
@@ -294,55 +323,26 @@ static long kvmmig_region_clone_ioctl(struct file *file, unsigned int cmd,
 				      true);
 }
 
-static void kvmmig_region_free(struct kvmmig_region *region)
+/* A file in a kvmmig mount: its inode already holds the region. */
+static int kvmmig_region_open(struct inode *inode, struct file *file)
 {
-	kvmmig_dirty_log_destroy(&region->log);
-	put_pid(region->owner);
-	kfree(region);
-	atomic_long_dec(&kvmmig_nr_regions);
-}
-
-/*
- * The last fd and the last mapping are gone.  The folios leave the page
- * cache here rather than at inode eviction: __fput() drops the module
- * reference before it evicts the inode, and the truncation calls
- * kvmmig_region_free_folio().  KVM may still hold page references for a
- * moment; the pages are freed when it drops them.
- */
-static int kvmmig_region_release(struct inode *inode, struct file *file)
-{
-	struct kvmmig_region *region = file->private_data;
-
-	truncate_inode_pages(file->f_mapping, 0);
-
-	mutex_lock(&kvmmig_regions_lock);
-	list_del(&region->list);
-	mutex_unlock(&kvmmig_regions_lock);
-	kvmmig_region_free(region);
+	file->private_data = inode->i_private;
 	return 0;
 }
 
-static const struct file_operations kvmmig_region_fops = {
+const struct file_operations kvmmig_region_fops = {
 	.owner		= THIS_MODULE,
-	.release	= kvmmig_region_release,
+	.open		= kvmmig_region_open,
 	.mmap		= kvmmig_region_mmap,
 	.read_iter	= kvmmig_region_read_iter,
 	.write_iter	= kvmmig_region_write_iter,
 	.splice_read	= kvmmig_splice_read,
 	.splice_write	= iter_file_splice_write,
 	.llseek		= generic_file_llseek,
+	.fallocate	= kvmmig_region_fallocate,
 	.unlocked_ioctl	= kvmmig_region_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 };
-
-/* A clone gives up its pin on the region's own file, which may free it. */
-static int kvmmig_region_clone_release(struct inode *inode, struct file *file)
-{
-	struct kvmmig_region *region = file->private_data;
-
-	fput(region->file);
-	return 0;
-}
 
 /*
  * The fds migd gets from KVMMIG_OPEN_SESSION_REGION.  No .mmap (mmap fails
@@ -352,7 +352,6 @@ static int kvmmig_region_clone_release(struct inode *inode, struct file *file)
  */
 static const struct file_operations kvmmig_region_clone_fops = {
 	.owner		= THIS_MODULE,
-	.release	= kvmmig_region_clone_release,
 	.read_iter	= kvmmig_region_read_iter,
 	.write_iter	= kvmmig_region_write_iter,
 	.splice_read	= kvmmig_splice_read,
@@ -379,12 +378,10 @@ int kvmmig_region_open_clone(struct file *region_file, bool rdonly)
 	if (fd < 0)
 		return fd;
 
-	get_file(region_file);
 	file = kvmmig_region_fs_clone(region_file, "[kvmmig-session-region]",
 				      rdonly ? O_RDONLY : O_RDWR,
 				      &kvmmig_region_clone_fops, region);
 	if (IS_ERR(file)) {
-		fput(region_file);
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
@@ -437,9 +434,9 @@ static int kvmmig_region_register(struct kvmmig_region *region)
 
 	mutex_lock(&kvmmig_regions_lock);
 	list_for_each_entry(r, &kvmmig_regions, list)
-		if (r->owner == region->owner)
+		if (r->counted && r->owner == region->owner)
 			owned++;
-	if (owned >= max_regions_per_process) {
+	if (region->counted && owned >= max_regions_per_process) {
 		ret = -EMFILE;
 	} else {
 		region->id = kvmmig_next_region_id++;
@@ -449,11 +446,117 @@ static int kvmmig_region_register(struct kvmmig_region *region)
 	return ret;
 }
 
+static int kvmmig_region_size_ok(loff_t size)
+{
+	if (size < 0 || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	if (size > ((loff_t)max_region_mb << 20))
+		return -EFBIG;
+	return 0;
+}
+
+static void kvmmig_region_destroy(struct kvmmig_region *region)
+{
+	kvmmig_dirty_log_destroy(&region->log);
+	put_pid(region->owner);
+	kfree(region);
+	atomic_long_dec(&kvmmig_nr_regions);
+}
+
+struct kvmmig_region *kvmmig_region_new(const char *name, loff_t size,
+					int nid, bool counted)
+{
+	struct kvmmig_region *region;
+	int ret;
+
+	ret = kvmmig_region_size_ok(size);
+	if (ret)
+		return ERR_PTR(ret);
+	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
+	if (!region)
+		return ERR_PTR(-ENOMEM);
+	atomic_long_inc(&kvmmig_nr_regions);
+	strscpy(region->name, name, sizeof(region->name));
+	region->nr_pages = size >> PAGE_SHIFT;
+	region->nid = nid;
+	kvmmig_numa_policy_init(&region->policy);
+	region->owner = get_pid(task_tgid(current));
+	region->counted = counted;
+	ret = kvmmig_dirty_log_init(&region->log, region->nr_pages);
+	if (ret)
+		goto err_destroy;
+	ret = kvmmig_region_register(region);
+	if (ret)
+		goto err_destroy;
+	return region;
+
+err_destroy:
+	kvmmig_region_destroy(region);
+	return ERR_PTR(ret);
+}
+
+void kvmmig_region_free(struct kvmmig_region *region)
+{
+	mutex_lock(&kvmmig_regions_lock);
+	list_del(&region->list);
+	mutex_unlock(&kvmmig_regions_lock);
+	kvmmig_region_destroy(region);
+}
+
+void kvmmig_region_attach(struct kvmmig_region *region, struct inode *inode)
+{
+	struct address_space *mapping = inode->i_mapping;
+
+	region->mapping = mapping;
+	kvmmig_dirty_log_attach(&region->log, mapping);
+	inode->i_private = region;
+	mapping->a_ops = &kvmmig_region_aops;
+	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
+	mapping_set_unevictable(mapping);
+	i_size_write(inode, (loff_t)region->nr_pages << PAGE_SHIFT);
+}
+
+/*
+ * The last fd, mapping and name are gone.  The superblock holds the
+ * module (region_fs.c), so its a_ops are still there while the folios
+ * leave the page cache through kvmmig_region_free_folio().  KVM may still
+ * hold page references for a moment; the pages are freed when it drops
+ * them.
+ */
+void kvmmig_region_evict(struct inode *inode)
+{
+	struct kvmmig_region *region = inode->i_private;
+
+	truncate_inode_pages_final(&inode->i_data);
+	inode->i_private = NULL;
+	kvmmig_region_free(region);
+}
+
+int kvmmig_region_set_size(struct kvmmig_region *region, loff_t size)
+{
+	struct inode *inode = region->mapping->host;
+	int ret;
+
+	if (size == i_size_read(inode))
+		return 0;
+	if (region->nr_pages)
+		return -EBUSY;
+	ret = kvmmig_region_size_ok(size);
+	if (ret)
+		return ret;
+	ret = kvmmig_dirty_log_size(&region->log, size >> PAGE_SHIFT);
+	if (ret)
+		return ret;
+	/* The log has its pages before a fault or pwrite can see them. */
+	smp_store_release(&region->nr_pages, size >> PAGE_SHIFT);
+	i_size_write(inode, size);
+	return 0;
+}
+
 int kvmmig_region_create(const void __user *argp)
 {
 	struct kvmmig_create_region args;
 	struct kvmmig_region *region;
-	struct address_space *mapping;
 	struct file *file;
 	int fd, ret;
 
@@ -463,58 +566,25 @@ int kvmmig_region_create(const void __user *argp)
 	if (ret)
 		return ret;
 
-	region = kzalloc(sizeof(*region), GFP_KERNEL_ACCOUNT);
-	if (!region)
-		return -ENOMEM;
-	atomic_long_inc(&kvmmig_nr_regions);
-	memcpy(region->name, args.name, sizeof(region->name));
-	region->nr_pages = args.size >> PAGE_SHIFT;
-	region->nid = (args.flags & KVMMIG_REGION_F_NODE) ? args.node :
-							    NUMA_NO_NODE;
-	region->owner = get_pid(task_tgid(current));
-	ret = kvmmig_dirty_log_init(&region->log, region->nr_pages);
-	if (ret)
-		goto err_free;
-
-	ret = kvmmig_region_register(region);
-	if (ret)
-		goto err_free;
+	region = kvmmig_region_new(args.name, args.size,
+				   (args.flags & KVMMIG_REGION_F_NODE) ?
+				   args.node : NUMA_NO_NODE, true);
+	if (IS_ERR(region))
+		return PTR_ERR(region);
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
-		ret = fd;
-		goto err_unregister;
+		kvmmig_region_free(region);
+		return fd;
 	}
-
-	file = kvmmig_region_fs_file("[kvmmig-region]", &kvmmig_region_fops,
-				     region);
+	/* From here on the inode owns the region, even on failure. */
+	file = kvmmig_region_fs_file("[kvmmig-region]", region);
 	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto err_put_fd;
+		put_unused_fd(fd);
+		return PTR_ERR(file);
 	}
-	mapping = file->f_mapping;
-	region->mapping = mapping;
-	kvmmig_dirty_log_attach(&region->log, mapping);
-	mapping->host->i_private = region;
-	mapping->a_ops = &kvmmig_region_aops;
-	mapping_set_gfp_mask(mapping, GFP_HIGHUSER_MOVABLE);
-	mapping_set_unevictable(mapping);
-	i_size_write(file_inode(file), args.size);
-	region->file = file;
-
-	/* From here on the file owns the region: fput() frees it. */
 	fd_install(fd, file);
 	return fd;
-
-err_put_fd:
-	put_unused_fd(fd);
-err_unregister:
-	mutex_lock(&kvmmig_regions_lock);
-	list_del(&region->list);
-	mutex_unlock(&kvmmig_regions_lock);
-err_free:
-	kvmmig_region_free(region);
-	return ret;
 }
 
 int kvmmig_region_for_each(u64 *cursor,
@@ -546,7 +616,7 @@ void kvmmig_regions_show(struct seq_file *m)
 	mutex_lock(&kvmmig_regions_lock);
 	list_for_each_entry(r, &kvmmig_regions, list)
 		seq_printf(m, "%llu\t%s\t%lu\t%ld\t%d\t%d\t%s\n", r->id,
-			   r->name[0] ? r->name : "-", r->nr_pages,
+			   r->name[0] ? r->name : "-", kvmmig_region_nr_pages(r),
 			   atomic_long_read(&r->nr_allocated), r->nid,
 			   pid_nr(r->owner),
 			   READ_ONCE(r->log.enabled) ?

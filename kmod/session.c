@@ -131,6 +131,7 @@ struct kvmmig_session *kvmmig_session_alloc(const char *name, u32 incoming)
 int kvmmig_session_add_region(struct kvmmig_session *s, struct file *file)
 {
 	struct kvmmig_region *region = kvmmig_region_from_file(file);
+	int ret;
 	u32 i;
 
 	if (!region || s->nr_regions >= KVMMIG_SESSION_MAX_REGIONS)
@@ -138,8 +139,9 @@ int kvmmig_session_add_region(struct kvmmig_session *s, struct file *file)
 	for (i = 0; i < s->nr_regions; i++)
 		if (s->regions[i]->private_data == region)
 			return -EINVAL;
-	if (!kvmmig_dirty_log_claim(&region->log))
-		return -EBUSY;
+	ret = kvmmig_dirty_log_claim(&region->log);
+	if (ret)
+		return ret;
 	s->regions[s->nr_regions++] = get_file(file);
 	return 0;
 }

@@ -382,7 +382,7 @@ int kvmmig_session_open_region(void __user *argp)
 		return ret;
 
 	region = file->private_data;
-	args.size = (u64)region->nr_pages << PAGE_SHIFT;
+	args.size = (u64)kvmmig_region_nr_pages(region) << PAGE_SHIFT;
 	memcpy(args.name, region->name, sizeof(args.name));
 	if (copy_to_user(argp, &args, sizeof(args)))
 		ret = -EFAULT;

@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/splice.h>
@@ -104,6 +105,41 @@ static inline void kvmmig_lru_add_drain(void)
 #define KVMMIG_GENL_MCAST_CAP_NET_ADMIN	GENL_MCAST_CAP_NET_ADMIN
 #else
 #error "kvmmig needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.7, or a 6.1 stable kernel that backports it)"
+#endif
+
+/*
+ * Inode operations take the mount's idmap since 6.3, its user namespace
+ * before: declare the argument as "struct kvmmig_idmap *" and pass it on.
+ */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#define kvmmig_idmap		mnt_idmap
+#define kvmmig_nop_idmap	(&nop_mnt_idmap)
+#else
+#define kvmmig_idmap		user_namespace
+#define kvmmig_nop_idmap	(&init_user_ns)
+#endif
+
+/* An inode's times are set through accessors since 6.7. */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+static inline void kvmmig_inode_init_times(struct inode *inode)
+{
+	simple_inode_init_ts(inode);
+}
+
+static inline void kvmmig_inode_touch(struct inode *inode)
+{
+	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
+}
+#else
+static inline void kvmmig_inode_init_times(struct inode *inode)
+{
+	inode->i_atime = inode->i_mtime = inode_set_ctime_current(inode);
+}
+
+static inline void kvmmig_inode_touch(struct inode *inode)
+{
+	inode->i_mtime = inode_set_ctime_current(inode);
+}
 #endif
 
 #endif /* _KVMMIG_COMPAT_H */

@@ -88,7 +88,10 @@ struct kvmmig_create_region {
  * KVMMIG_CREATE_REGION - create guest RAM owned by kvmmig.
  * Issued on /dev/kvmmig; returns a new region fd (close-on-exec).  The fd
  * is mmap()ed MAP_SHARED (MAP_PRIVATE is EINVAL) and read and written with
- * pread/pwrite; pages are allocated zeroed on first touch.  Errors: EFAULT,
+ * pread/pwrite; pages are allocated zeroed on first touch.  A regular file
+ * in a mounted kvmmig filesystem ("mount -t kvmmig none DIR") is a region
+ * too, sized by its first ftruncate() (Documentation/dirty-logging.rst,
+ * "Region files"); everything below works on its fds.  Errors: EFAULT,
  * EINVAL (size, name, node without the flag, reserved), EOPNOTSUPP (unknown
  * flags), ENODEV (node offline), EFBIG (size above the module's
  * max_region_mb), EMFILE (max_regions_per_process reached), ENOMEM.
@@ -309,9 +312,9 @@ struct kvmmig_dirty_log_stats {
  * @flags: in, KVMMIG_SESSION_F_*
  * @nr_regions: in, 1 to KVMMIG_SESSION_MAX_REGIONS
  * @region_fds: in, user address of @nr_regions __s32 fds, each a region's
- *	own fd (from KVMMIG_CREATE_REGION, or a dup of one; not an fd from
- *	KVMMIG_OPEN_SESSION_REGION), each region at most once and in no
- *	other live session.  Who created a region and its name are not
+ *	own fd (from KVMMIG_CREATE_REGION, a dup of one, or an open region
+ *	file that has its size; not an fd from KVMMIG_OPEN_SESSION_REGION),
+ *	each region at most once and in no other live session.  Who created a region and its name are not
  *	checked: any process may put any region fd it holds into a session.
  * @name: in, 1 to 31 ASCII letters, digits and '_', and '-' and '.' except
  *	as the first byte; NUL-terminated, zero after the NUL; no other live
@@ -337,8 +340,9 @@ struct kvmmig_create_session {
  * becomes the session's owner.  Checked in this order: EFAULT (the
  * argument), EOPNOTSUPP (unknown flags), EINVAL (pad, reserved,
  * nr_regions, name), EFAULT (the fd array), then fd by fd EBADF (not
- * open), EINVAL (not a region's own fd, or a region already given), EBUSY
- * (the region is in another live session); then EEXIST (a live session
+ * open), EINVAL (not a region's own fd, a region file without a size, or
+ * a region already given), EBUSY (the region is in another live
+ * session); then EEXIST (a live session
  * has the name), EFAULT (@id cannot be written back), EMFILE.  ENOMEM may
  * come at any step after the first.
  */
