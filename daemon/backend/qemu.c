@@ -274,6 +274,10 @@ static int src_pause(void *opaque, int timeout_ms, int (*check)(void *arg), void
 		goto undo;
 	pr_debug("QEMU (%s): pre-switchover after %.1f ms, the vCPUs are stopped", q->qmp.path,
 		 (migd_now_ns() - t0) / 1e6);
+	/* The last moment to give up cheaply: QEMU has sent no device state yet. */
+	r = check ? check(arg) : 0;
+	if (r)
+		goto undo;
 	r = migd_qmp_execf(&q->qmp, NULL, "migrate-continue", "{s:s}", "state",
 			   "pre-switchover");
 	if (r) {
