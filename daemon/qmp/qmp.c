@@ -326,7 +326,7 @@ static int qmp_connect(struct migd_qmp *q, uint64_t deadline)
 
 	if (strlen(q->path) >= sizeof(sun.sun_path))
 		return qmp_fail(q, -ENAMETOOLONG, "the socket path is too long");
-	strcpy(sun.sun_path, q->path);
+	memcpy(sun.sun_path, q->path, strlen(q->path) + 1);
 	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (q->fd < 0)
 		return qmp_fail(q, -errno, "socket: %s", strerror(errno));

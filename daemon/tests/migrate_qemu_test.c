@@ -14,6 +14,7 @@
 
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -310,9 +311,14 @@ static void *fake_serve(void *arg)
 	struct fake *f = arg;
 	int c = accept(f->lfd, NULL, NULL);
 
+	struct pollfd pfd = { .fd = c, .events = POLLIN };
+	char buf[256];
+
 	if (c >= 0 && f->reply && write(c, f->reply, strlen(f->reply)) < 0)
 		perror("write");
-	sleep_ms(4000);
+	/* Hold on until migd gives up and closes (at most 4 s). */
+	while (c >= 0 && poll(&pfd, 1, 4000) == 1 && read(c, buf, sizeof(buf)) > 0)
+		;
 	if (c >= 0)
 		close(c);
 	return NULL;

@@ -98,7 +98,7 @@ int qemu_start(struct qemu_vm *vm, const char *dir, const char *name, bool incom
 	vm->pid = fork();
 	if (!vm->pid) {
 		int fd = open(vm->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		const char *argv[] = {
+		const char *argv[32] = {
 			qemu_bin, "-machine", "q35,memory-backend=ram0", "-accel", "tcg",
 			"-m", "64", "-nodefaults", "-display", "none", "-object", mem,
 			"-drive", drive, "-device", "ide-hd,drive=d0,bus=ide.0",
