@@ -25,6 +25,7 @@ struct file_region {
 	/* Source */
 	struct migd_dirtylog log;
 	bool have_log;
+	bool all_dirty;			/* the next harvest reports every page */
 	/* Destination */
 	struct migd_tmpfile tmp;
 	uint64_t *written;		/* pages that may be non-zero */
@@ -60,7 +61,22 @@ static int src_harvest(struct migd_region *r, uint64_t first, uint64_t n,
 	struct file_region *f = r->priv;
 
 	*nr_dirty = f->have_log ? migd_dirtylog_harvest(&f->log, first, n, bitmap) : 0;
+	if (!f->all_dirty)
+		return 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (!(bitmap[i / 64] & (1ull << (i % 64))))
+			(*nr_dirty)++;
+		bitmap[i / 64] |= 1ull << (i % 64);
+	}
+	f->all_dirty = false;
 	return 0;
+}
+
+void migd_file_dirty_all(struct migd_region *r)
+{
+	struct file_region *f = r->priv;
+
+	f->all_dirty = true;
 }
 
 static int src_read_pages(struct migd_region *r, uint64_t first, uint64_t n,
@@ -273,4 +289,97 @@ int migd_file_open_dest(struct migd_region *r, const char *path,
 	r->npages = 0;
 	r->priv = f;
 	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Destination, in place */
+
+static int inplace_prepare(struct migd_region *r, uint64_t npages)
+{
+	/* The VMM made the file; it must be the source's size. */
+	return npages == r->npages ? 0 : -EMSGSIZE;
+}
+
+/*
+ * Zero pages are stored always: what the file held before is not known.
+ * A hole costs nothing and reads as zeros through the VMM's mapping too.
+ */
+static int inplace_write_pages(struct migd_region *r, uint64_t first, uint64_t n,
+			       const void *buf)
+{
+	static const char zero[64 << 10];
+	struct file_region *f = r->priv;
+	off_t off = first * r->page_size, len = n * r->page_size;
+	int ret;
+
+	if (buf)
+		return migd_pwrite_full(f->fd, buf, len, off);
+	if (!fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+		return 0;
+	while (len) {
+		size_t c = len < (off_t)sizeof(zero) ? (size_t)len : sizeof(zero);
+
+		ret = migd_pwrite_full(f->fd, zero, c, off);
+		if (ret)
+			return ret;
+		off += c;
+		len -= c;
+	}
+	return 0;
+}
+
+static int inplace_commit(struct migd_region *r)
+{
+	(void)r;
+	/* The VMM maps the same page cache: the pages are visible already. */
+	return 0;
+}
+
+static void inplace_discard(struct migd_region *r)
+{
+	/* Half a guest stays in the file: the VMM must not run it (file.h). */
+	(void)r;
+}
+
+static const struct migd_region_ops file_inplace_ops = {
+	.prepare = inplace_prepare,
+	.write_pages = inplace_write_pages,
+	.commit = inplace_commit,
+	.discard = inplace_discard,
+	.close = file_close,
+};
+
+int migd_file_open_inplace(struct migd_region *r, const char *path,
+			   uint32_t page_size)
+{
+	struct file_region *f = calloc(1, sizeof(*f));
+	struct stat st;
+	int ret;
+
+	if (!f)
+		return -ENOMEM;
+	f->tmp.fd = -1;
+	f->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (f->fd < 0 || fstat(f->fd, &st)) {
+		ret = -errno;
+		pr_err("%s: %s", path, strerror(-ret));
+		goto err;
+	}
+	if (!st.st_size || st.st_size % page_size) {
+		pr_err("%s: size %jd is not a non-zero multiple of the page size %" PRIu32,
+		       path, (intmax_t)st.st_size, page_size);
+		ret = -EINVAL;
+		goto err;
+	}
+	r->ops = &file_inplace_ops;
+	r->path = path;
+	r->page_size = page_size;
+	r->npages = st.st_size / page_size;
+	r->priv = f;
+	return 0;
+err:
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+	return ret;
 }

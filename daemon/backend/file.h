@@ -17,4 +17,20 @@ int migd_file_open_source(struct migd_region *r, const char *path,
 int migd_file_open_dest(struct migd_region *r, const char *path,
 			uint32_t page_size);
 
+/*
+ * A destination written in place: the existing file at @path, which a VMM
+ * maps (QEMU's memory-backend-file), keeps its size and receives every
+ * page where it is.  Nothing is undone on failure: the VMM must not run
+ * what the file holds then (backend/qemu.c quits it).
+ */
+int migd_file_open_inplace(struct migd_region *r, const char *path,
+			   uint32_t page_size);
+
+/*
+ * Source: the next harvest reports every page.  For a file that a VMM
+ * writes without a dirty log: once the VM has stopped for good, the only
+ * final round is all of it.
+ */
+void migd_file_dirty_all(struct migd_region *r);
+
 #endif /* MIGD_BACKEND_FILE_H */

@@ -30,6 +30,8 @@ static void usage(FILE *out)
 		"       migd list [--json]\n"
 		"       migd verify [-q] FILE|-\n"
 		"       migd [OPTIONS] --peer|--listen|--output ... REGION...\n"
+		"       migd [OPTIONS] --peer HOST --qmp SOCKET [--qemu-uri URI] REGION...\n"
+		"       migd [OPTIONS] --listen PORT --qmp SOCKET [--qemu-listen URI] REGION...\n"
 		"\n"
 		"Live-migrate a VM: --peer sends kvmmig session SESSION to the migd\n"
 		"listening on HOST (port " MIGD_DEFAULT_PORT " by default), --listen receives one\n"
@@ -44,6 +46,15 @@ static void usage(FILE *out)
 		"without one it is taken as unchanging.  A destination PATH appears\n"
 		"only when the migration has completed.  An argument without '=', '/'\n"
 		"or \"fd:\" is a SESSION.\n"
+		"\n"
+		"QEMU (see migd(8)): migd moves the RAM, QEMU its devices.\n"
+		"      --qmp SOCKET         the QEMU whose RAM the REGIONs are (the paths\n"
+		"                           of its memory-backend-file mem-path), by its\n"
+		"                           QMP unix socket\n"
+		"      --qemu-uri URI       source: the destination QEMU's incoming URI\n"
+		"                           (tcp:HOST:PORT+1 of --peer)\n"
+		"      --qemu-listen URI    destination: where QEMU listens for the devices\n"
+		"                           (tcp:ADDR:PORT+1 of --listen)\n"
 		"\n"
 		"Pre-copy policy (source):\n"
 		"  -d, --downtime MS        stop the VM when the rest fits in MS (300)\n"
@@ -90,6 +101,9 @@ enum {
 	OPT_ON_PAUSE,
 	OPT_ON_RESUME,
 	OPT_ON_HANDOVER,
+	OPT_QMP,
+	OPT_QEMU_URI,
+	OPT_QEMU_LISTEN,
 };
 
 static int parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -102,6 +116,51 @@ static int parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max
 	if (errno || end == s || *end || *s == '-' || *v < min || *v > max) {
 		fprintf(stderr, "migd: %s: \"%s\" is not a number from %" PRIu64 " to %" PRIu64 "\n",
 			opt, s, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --qmp and what goes with it; @nargs: the REGION arguments. */
+static int qemu_args(const struct migd_cmdline *c, int nargs)
+{
+	if (c->qemu_uri && !c->qmp) {
+		fprintf(stderr, "migd: --qemu-uri needs --qmp (the source QEMU)\n");
+		return -EINVAL;
+	}
+	if (c->qemu_listen && !c->qmp) {
+		fprintf(stderr, "migd: --qemu-listen needs --qmp (the destination QEMU)\n");
+		return -EINVAL;
+	}
+	if (c->qemu_uri && !c->peer) {
+		fprintf(stderr, "migd: --qemu-uri is for the source (--peer); the destination takes --qemu-listen\n");
+		return -EINVAL;
+	}
+	if (c->qemu_listen && !c->listen) {
+		fprintf(stderr, "migd: --qemu-listen is for the destination (--listen); the source takes --qemu-uri\n");
+		return -EINVAL;
+	}
+	if ((c->qemu_uri && !*c->qemu_uri) || (c->qemu_listen && !*c->qemu_listen)) {
+		fprintf(stderr, "migd: --%s: an empty URI\n", c->qemu_uri ? "qemu-uri" : "qemu-listen");
+		return -EINVAL;
+	}
+	if (!c->qmp)
+		return 0;
+	if (!*c->qmp) {
+		fprintf(stderr, "migd: --qmp: an empty socket path\n");
+		return -EINVAL;
+	}
+	if (c->output) {
+		fprintf(stderr, "migd: --qmp works with --peer or --listen, not --output: QEMU's devices need a destination QEMU\n");
+		return -EINVAL;
+	}
+	if (c->hooks.on_pause) {
+		fprintf(stderr, "migd: --qmp and --on-pause: QEMU is paused over QMP, give one of them\n");
+		return -EINVAL;
+	}
+	if (!nargs) {
+		fprintf(stderr, "migd: --qmp %s needs REGIONs: the paths of QEMU's memory-backend-file mem-path\n",
+			c->qmp);
 		return -EINVAL;
 	}
 	return 0;
@@ -123,6 +182,9 @@ static int parse_args(int argc, char **argv, struct migd_cmdline *c)
 		{ "on-resume",     required_argument, NULL, OPT_ON_RESUME },
 		{ "on-handover",   required_argument, NULL, OPT_ON_HANDOVER },
 		{ "cancel",        required_argument, NULL, OPT_CANCEL },
+		{ "qmp",           required_argument, NULL, OPT_QMP },
+		{ "qemu-uri",      required_argument, NULL, OPT_QEMU_URI },
+		{ "qemu-listen",   required_argument, NULL, OPT_QEMU_LISTEN },
 		{ "json",          no_argument,       NULL, 'j' },
 		{ "progress",      no_argument,       NULL, OPT_PROGRESS },
 		{ "no-progress",   no_argument,       NULL, OPT_NO_PROGRESS },
@@ -194,6 +256,15 @@ static int parse_args(int argc, char **argv, struct migd_cmdline *c)
 		case OPT_ON_HANDOVER:
 			c->hooks.on_handover = optarg;
 			break;
+		case OPT_QMP:
+			c->qmp = optarg;
+			break;
+		case OPT_QEMU_URI:
+			c->qemu_uri = optarg;
+			break;
+		case OPT_QEMU_LISTEN:
+			c->qemu_listen = optarg;
+			break;
 		case 'j':
 			c->json = true;
 			break;
@@ -237,6 +308,8 @@ static int parse_args(int argc, char **argv, struct migd_cmdline *c)
 		fprintf(stderr, "migd: --on-resume and --on-handover need --on-pause\n");
 		return 2;
 	}
+	if (qemu_args(c, argc - optind))
+		return 2;
 	c->region_args = argv + optind;
 	c->nregions = argc - optind;
 	for (unsigned int i = 0; i < c->nregions; i++) {
@@ -250,6 +323,17 @@ static int parse_args(int argc, char **argv, struct migd_cmdline *c)
 			return 2;
 		}
 		c->session = a;
+	}
+	if (c->qmp) {
+		for (unsigned int i = 0; i < c->nregions; i++) {
+			const char *a = c->region_args[i];
+
+			if (c->session || strstr(a, "fd:") == a || strstr(a, "=fd:")) {
+				fprintf(stderr, "migd: --qmp: \"%s\" is not a path: give the mem-path of each of QEMU's memory-backend-file objects\n",
+					a);
+				return 2;
+			}
+		}
 	}
 	if (c->session) {
 		c->nregions = 0;
@@ -397,6 +481,24 @@ int migd_cmdline_open_region(const struct migd_cmdline *c, struct migd_region *r
 		pr_warn("%s: nothing pauses the VM (no --on-pause), so the last round cannot be final",
 			r->path);
 	return ret;
+}
+
+int migd_cmdline_qemu_uri(const char *given, const char *hostport, char *buf, size_t len)
+{
+	char host[MIGD_ADDR_LEN], port[16];
+	int ret;
+
+	if (given) {
+		snprintf(buf, len, "%s", given);
+		return 0;
+	}
+	ret = migd_parse_hostport(hostport, false, host, sizeof(host), port, sizeof(port));
+	if (ret || atoi(port) >= 65535) {
+		pr_err("%s: no QEMU URI to derive from it: give one", hostport);
+		return -EINVAL;
+	}
+	snprintf(buf, len, strchr(host, ':') ? "tcp:[%s]:%d" : "tcp:%s:%d", host, atoi(port) + 1);
+	return 0;
 }
 
 void migd_cmdline_close_regions(struct migd_cmdline *c)

@@ -16,6 +16,8 @@
 
 struct migd_cmdline {
 	const char *peer, *listen, *output, *cancel;
+	/* QEMU's monitor, and where its device state goes (backend/qemu.h). */
+	const char *qmp, *qemu_uri, *qemu_listen;
 	struct migd_policy policy;
 	uint64_t rate_limit;
 	int timeout_ms, pause_timeout_ms;
@@ -39,6 +41,11 @@ void migd_cmdline_free(struct migd_cmdline *c);
 /* Opens REGION @r, a memory file or an inherited kvmmig region fd. */
 int migd_cmdline_open_region(const struct migd_cmdline *c, struct migd_region *r,
 			     bool source, struct migd_vm_ops *vm);
+/*
+ * The QEMU migration URI: @given (--qemu-uri, --qemu-listen), else
+ * tcp:HOST:PORT+1 of @hostport (--peer, or the address --listen bound).
+ */
+int migd_cmdline_qemu_uri(const char *given, const char *hostport, char *buf, size_t len);
 /* Closes the REGIONs that were opened. */
 void migd_cmdline_close_regions(struct migd_cmdline *c);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/qemu.h"
 #include "common/log.h"
 #include "engine/precopy.h"
 #include "session/session.h"
@@ -29,14 +30,24 @@ int migd_receive_main(struct migd_cmdline *c, struct migd_cancel *cancel)
 	/* Off the stack: the stats keep every round, the session its regions. */
 	static struct migd_session session;
 	static struct migd_stats st;
+	static struct migd_qemu qemu;
 	struct migd_region *regions = c->regions;
 	char bound[MIGD_ADDR_LEN + 16], peer[MIGD_ADDR_LEN + 16];
 	unsigned int i, nregions = c->nregions;
 	struct migd_conn conn;
-	bool have_session = false;
+	bool have_session = false, have_qemu = false;
+	char uri[sizeof(qemu.uri)];
 	int lfd = -1, fd = -1, ret;
 
-	if (c->session || !nregions) {
+	if (c->qmp) {
+		ret = migd_qemu_open_dest(&qemu, c->qmp, c->timeout_ms, cancel);
+		if (ret) {
+			pr_err("%s", qemu.error);
+			goto out;
+		}
+		have_qemu = true;
+		ro.dest = &qemu.dest;
+	} else if (c->session || !nregions) {
 		have_session = true;
 		ret = migd_session_open_dest(&session, c->session);
 		if (ret) {
@@ -47,13 +58,35 @@ int migd_receive_main(struct migd_cmdline *c, struct migd_cancel *cancel)
 		regions = NULL;
 	}
 	for (i = 0; !have_session && i < nregions; i++) {
-		ret = migd_cmdline_open_region(c, &regions[i], false, NULL);
-		if (ret)
+		if (have_qemu) {
+			ret = migd_qemu_open_region(&qemu, &regions[i], c->page_size);
+			if (ret)
+				pr_err("%s", qemu.error);
+		} else {
+			ret = migd_cmdline_open_region(c, &regions[i], false, NULL);
+		}
+		if (ret) {
+			if (have_qemu)
+				ro.dest->abort(ro.dest->opaque);
 			goto out;
+		}
 	}
 	ret = migd_listen(c->listen, &lfd, bound, sizeof(bound));
 	if (ret)
 		goto out;
+	/* QEMU listens before the source can connect: its migrate comes at the pause. */
+	if (have_qemu) {
+		ret = migd_cmdline_qemu_uri(c->qemu_listen, bound, uri, sizeof(uri));
+		if (!ret) {
+			ret = migd_qemu_incoming(&qemu, uri);
+			if (ret)
+				pr_err("%s", qemu.error);
+		}
+		if (ret) {
+			ro.dest->abort(ro.dest->opaque);
+			goto out;
+		}
+	}
 	if (c->session)
 		pr_info("listening on %s for session \"%s\"", bound, c->session);
 	else if (have_session)
@@ -63,6 +96,8 @@ int migd_receive_main(struct migd_cmdline *c, struct migd_cancel *cancel)
 	ret = migd_accept(lfd, 0, cancel, &fd, peer, sizeof(peer));
 	if (ret) {
 		pr_err("%s", ret == -ECANCELED ? "cancelled" : strerror(-ret));
+		if (have_qemu)
+			ro.dest->abort(ro.dest->opaque);
 		goto out;
 	}
 	/* One migration per run: the regions given are filled once. */
@@ -82,5 +117,7 @@ out:
 		migd_session_close(&session);
 	else
 		migd_cmdline_close_regions(c);
+	if (have_qemu)
+		migd_qemu_close(&qemu);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/qemu.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/tmpfile.h"
 #include "engine/precopy.h"
@@ -43,13 +45,15 @@ int migd_send_main(struct migd_cmdline *c, struct migd_cancel *cancel)
 	/* Off the stack: the stats keep every round, the session its regions. */
 	static struct migd_session session;
 	static struct migd_stats st;
+	static struct migd_qemu qemu;
 	struct migd_region *regions = c->regions;
 	struct migd_vm_ops vm = { 0 };
 	struct migd_tmpfile out = { .fd = -1 };
 	char peer[MIGD_ADDR_LEN + 16];
 	unsigned int i, nregions = c->nregions;
 	struct migd_conn conn;
-	bool have_session = false;
+	bool have_session = false, have_qemu = false;
+	char uri[sizeof(qemu.uri)];
 	int fd = -1, ret;
 
 	if (c->session) {
@@ -63,11 +67,30 @@ int migd_send_main(struct migd_cmdline *c, struct migd_cancel *cancel)
 		nregions = session.nregions;
 		vm = session.vm;
 		session_summary(&session);
+	} else if (c->qmp) {
+		ret = migd_cmdline_qemu_uri(c->qemu_uri, c->peer, uri, sizeof(uri));
+		if (ret)
+			goto out;
+		ret = migd_qemu_open_source(&qemu, c->qmp, uri,
+					    c->policy.downtime_ns / MIGD_NSEC_PER_MSEC,
+					    c->timeout_ms, cancel);
+		if (ret) {
+			pr_err("%s", qemu.error);
+			goto out;
+		}
+		have_qemu = true;
+		vm = qemu.vm;
 	} else {
 		migd_hooks_install(&vm, &c->hooks);
 	}
 	for (i = 0; !c->session && i < nregions; i++) {
-		ret = migd_cmdline_open_region(c, &regions[i], true, &vm);
+		if (have_qemu) {
+			ret = migd_qemu_open_region(&qemu, &regions[i], c->page_size);
+			if (ret)
+				pr_err("%s", qemu.error);
+		} else {
+			ret = migd_cmdline_open_region(c, &regions[i], true, &vm);
+		}
 		if (ret)
 			goto out;
 		if (regions[i].page_size != regions[0].page_size) {
@@ -125,5 +148,7 @@ out:
 		migd_session_close(&session);
 	else
 		migd_cmdline_close_regions(c);
+	if (have_qemu)
+		migd_qemu_close(&qemu);
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -8,7 +8,7 @@ packages=(
 	build-essential bc bison flex kmod xz-utils cpio dwarves
 	libelf-dev
 	busybox-static qemu-system-x86 qemu-utils
-	libmnl-dev libnl-3-dev libnl-genl-3-dev
+	libmnl-dev libnl-3-dev libnl-genl-3-dev libjansson-dev
 	clang libclang-rt-14-dev
 	perl python3
 	python3-yaml python3-jsonschema
