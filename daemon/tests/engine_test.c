@@ -4,7 +4,8 @@
  * in two threads over a socketpair, on memory regions, with VM and
  * destination hooks that play the VMM on each side.  These are the parts
  * a kvmmig session plugs into (STATE records both ways, the VMM's
- * arrival, aborts, a VM that vanishes), tested without the module.
+ * arrival, aborts, a VM that vanishes) and the switch-over barrier a
+ * QEMU needs (COMMITTED), tested without the module.
  *
  * Prints "N passed, N failed" last and exits non-zero on any failure.
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,8 +144,16 @@ static void memreg_free(struct memreg *m)
 /* ---------------------------------------------------------------------- */
 /* The VMM on each side */
 
+struct dst_vmm;
+
 struct src_vmm {
 	int pauses, resumes, handovers, gets, checks;
+	int switchovers, switchover_err;
+	/* What the destination had done when switchover() ran. */
+	bool committed_at_switchover;
+	int arrives_at_switchover;
+	struct memreg *dst_m;
+	struct dst_vmm *dv;
 	int check_fail_at;		/* make the Nth check fail (VM gone) */
 	int get_err;
 	struct memreg *dirty_on_pause;	/* pages written just before the pause */
@@ -265,6 +275,23 @@ static int d_arrive(void *opaque, const struct migd_state *state, int timeout_ms
 	return 0;
 }
 
+static int s_switchover(void *opaque, int timeout_ms, int (*check)(void *arg), void *arg)
+{
+	struct src_vmm *v = opaque;
+
+	(void)timeout_ms;
+	v->switchovers++;
+	v->committed_at_switchover = v->dst_m->committed;
+	v->arrives_at_switchover = v->dv->arrives;
+	if (check && check(arg))
+		return -ECANCELED;
+	if (v->switchover_err) {
+		snprintf(v->error, sizeof(v->error), "QEMU wrote 3 pages of guest RAM after the guest stopped");
+		return v->switchover_err;
+	}
+	return 0;
+}
+
 static void d_abort(void *opaque)
 {
 	((struct dst_vmm *)opaque)->aborts++;
@@ -296,6 +323,7 @@ struct run {
 	struct migd_stats dst;
 	int dret;
 	int fds[2];
+	bool tcp;	/* a loopback TCP connection, not a socketpair */
 };
 
 static void run_init(struct run *r, uint64_t npages, uint64_t dst_npages)
@@ -315,6 +343,8 @@ static void run_init(struct run *r, uint64_t npages, uint64_t dst_npages)
 	r->dv.regions = &r->dst_r;
 	r->dv.nregions = 1;
 	r->dv.mr = &r->dst_m;
+	r->sv.dst_m = &r->dst_m;
+	r->sv.dv = &r->dv;
 	r->dest = (struct migd_dest_ops){
 		.bind = d_bind,
 		.check = d_check,
@@ -361,11 +391,31 @@ static void *dest_main(void *arg)
 	return NULL;
 }
 
+/* What migd uses: resets exist only on TCP. */
+static int tcp_pair(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		return -1;
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fds[0] < 0 || connect(fds[0], (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	fds[1] = accept(l, NULL, NULL);
+	close(l);
+	return fds[1] < 0 ? -1 : 0;
+}
+
 static void migrate(struct run *r)
 {
 	pthread_t s, d;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->fds)) {
+	if (r->tcp ? tcp_pair(r->fds) :
+		     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->fds)) {
 		perror("socketpair");
 		exit(2);
 	}
@@ -609,6 +659,55 @@ static void test_size_mismatch(void)
 	run_free(&r);
 }
 
+/*
+ * The barrier: switchover() runs when every page is committed at the
+ * destination and before its VMM takes the VM; the VMM takes it after.
+ */
+static void test_switchover_order(void)
+{
+	struct run r;
+
+	run_init(&r, 64, 64);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	migrate(&r);
+	CHECK_EQ(r.sret, 0);
+	CHECK_EQ(r.dret, 0);
+	CHECK_EQ(r.sv.switchovers, 1);
+	CHECK(r.sv.committed_at_switchover);
+	CHECK_EQ(r.sv.arrives_at_switchover, 0);
+	CHECK_EQ(r.dv.arrives, 1);
+	CHECK_EQ(r.sv.handovers, 1);
+	CHECK_EQ(r.sv.resumes, 0);
+	CHECK(!memcmp(r.src_m.mem, r.dst_m.mem, 64 * PS));
+	run_free(&r);
+}
+
+/*
+ * A failed switch-over: the source resumes, and the destination, which had
+ * every page, sees a reset instead of the end of stream and never hands
+ * the VM to its VMM.
+ */
+static void test_switchover_fails(void)
+{
+	struct run r;
+
+	run_init(&r, 64, 64);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	r.sv.switchover_err = -EIO;
+	migrate(&r);
+	CHECK_EQ(r.sret, -EIO);
+	CHECK_STR(r.sst.error, "at the switch-over: QEMU wrote 3 pages");
+	CHECK_EQ(r.sv.resumes, 1);
+	CHECK_EQ(r.sv.handovers, 0);
+	CHECK(r.dret < 0);
+	CHECK_STR(r.dst.error, "the source gave up at the switch-over");
+	CHECK_EQ(r.dv.arrives, 0);
+	CHECK_EQ(r.dv.aborts, 1);
+	run_free(&r);
+}
+
 static const struct harness_test tests[] = {
 #define T(fn) HARNESS_TEST(fn)
 	T(test_state_set),
@@ -621,6 +720,8 @@ static const struct harness_test tests[] = {
 	T(test_get_state_fails),
 	T(test_state_bad_name),
 	T(test_size_mismatch),
+	T(test_switchover_order),
+	T(test_switchover_fails),
 #undef T
 };
 
