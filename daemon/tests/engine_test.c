@@ -708,6 +708,145 @@ static void test_switchover_fails(void)
 	run_free(&r);
 }
 
+/*
+ * A peer of the release before COMMITTED, on fd @fd: it never sets the
+ * header flag and never sends the record.  As a destination it answers
+ * the REGIONS and reads on; as a source it sends one stopped round and
+ * END, half-closes and reads the answer, whose reader would reject a
+ * COMMITTED it did not ask for.
+ */
+struct old_peer {
+	int fd;
+	bool source;
+	int ret;		/* the old source's outcome */
+	uint32_t types[8];	/* what it read back */
+	unsigned int ntypes;
+};
+
+static void *old_peer_main(void *arg)
+{
+	struct old_peer *o = arg;
+	static const struct kvmmig_stream_region reg = { .id = 0, .size = 4 * PS, .name = "ram" };
+	struct kvmmig_stream_reader_opts ro = {
+		.mode = o->source ? KVMMIG_STREAM_RETURN : KVMMIG_STREAM_FORWARD,
+	};
+	struct kvmmig_stream_writer *w = NULL;
+	struct kvmmig_stream_reader *rd = NULL;
+	struct kvmmig_stream_source src;
+	struct kvmmig_stream_sink sink;
+	struct kvmmig_stream_hdr hdr, got;
+	struct kvmmig_stream_rec rec;
+	struct migd_conn conn;
+	int ret;
+
+	migd_conn_init(&conn, o->fd, 10000, 0, NULL);
+	migd_conn_sink(&conn, &sink);
+	migd_conn_source(&conn, &src);
+	kvmmig_stream_reader_new(&rd, &src, &ro);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.page_size = PS;
+	if (o->source) {
+		kvmmig_stream_new_id(hdr.migration_id);
+		kvmmig_stream_writer_new(&w, &sink, &hdr, NULL);
+		ret = kvmmig_stream_write_regions(w, &reg, 1);
+		ret = ret ?: kvmmig_stream_write_round(w, 1, KVMMIG_ROUND_F_STOPPED, 0);
+		ret = ret ?: kvmmig_stream_write_end(w);
+		ret = ret ?: migd_conn_shutdown_write(&conn);
+		ret = ret ?: kvmmig_stream_read_header(rd, &got);
+	} else {
+		ret = kvmmig_stream_read_header(rd, &got);
+		ret = ret ?: kvmmig_stream_read_next(rd, &rec) == 1 ? 0 : -EPROTO;
+		hdr.flags = KVMMIG_STREAM_F_RETURN;
+		memcpy(hdr.migration_id, got.migration_id, 16);
+		if (!ret)
+			kvmmig_stream_writer_new(&w, &sink, &hdr, NULL);
+		ret = ret ?: kvmmig_stream_write_regions(w, rec.regions.regions, rec.regions.count);
+		ret = ret ?: kvmmig_stream_writer_flush(w);
+	}
+	while (!ret && (ret = kvmmig_stream_read_next(rd, &rec)) > 0) {
+		if (o->ntypes < 8)
+			o->types[o->ntypes++] = rec.type;
+		ret = 0;
+	}
+	o->ret = ret;
+	kvmmig_stream_writer_free(w);
+	kvmmig_stream_reader_free(rd);
+	close(o->fd);
+	return NULL;
+}
+
+/* A VM that needs the switch-over is refused an old destination, unpaused. */
+static void test_switchover_old_destination(void)
+{
+	struct old_peer o = { 0 };
+	pthread_t s, d;
+	struct run r;
+
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[1];
+	pthread_create(&d, NULL, old_peer_main, &o);
+	pthread_create(&s, NULL, source_main, &r);
+	pthread_join(s, NULL);
+	pthread_join(d, NULL);
+	CHECK_EQ(r.sret, -EPROTONOSUPPORT);
+	CHECK_STR(r.sst.error, "does not confirm that the pages are in place");
+	CHECK_EQ(r.sv.pauses, 0);
+	CHECK_EQ(r.sv.switchovers, 0);
+	CHECK_EQ(r.sv.resumes, 0);
+	/* Without a switch-over a VM migrates to it as before. */
+	run_free(&r);
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	memset(&o, 0, sizeof(o));
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[1];
+	pthread_create(&d, NULL, old_peer_main, &o);
+	pthread_create(&s, NULL, source_main, &r);
+	pthread_join(d, NULL);
+	pthread_join(s, NULL);
+	/* The old destination never confirms here (it only reads): END is its part. */
+	CHECK_STR(r.sst.error, "without confirming");
+	CHECK_EQ(o.ret, 0);
+	CHECK_EQ(r.sv.pauses, 1);
+	run_free(&r);
+}
+
+/* An old source is answered as before: no COMMITTED it did not ask for. */
+static void test_switchover_old_source(void)
+{
+	struct old_peer o = { .source = true };
+	struct run r;
+	pthread_t s, d;
+
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[0];
+	pthread_create(&d, NULL, dest_main, &r);
+	pthread_create(&s, NULL, old_peer_main, &o);
+	pthread_join(s, NULL);
+	pthread_join(d, NULL);
+	CHECK_EQ(r.dret, 0);
+	CHECK_EQ(r.dv.arrives, 1);
+	CHECK_EQ(o.ret, 0);
+	CHECK_EQ(o.ntypes, 2);
+	CHECK_EQ(o.types[0], KVMMIG_REC_REGIONS);
+	CHECK_EQ(o.types[1], KVMMIG_REC_END);
+	run_free(&r);
+}
+
 static const struct harness_test tests[] = {
 #define T(fn) HARNESS_TEST(fn)
 	T(test_state_set),
@@ -722,6 +861,8 @@ static const struct harness_test tests[] = {
 	T(test_size_mismatch),
 	T(test_switchover_order),
 	T(test_switchover_fails),
+	T(test_switchover_old_destination),
+	T(test_switchover_old_source),
 #undef T
 };
 
