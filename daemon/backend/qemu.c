@@ -246,15 +246,15 @@ fail:
 }
 
 /*
- * The guest stops for good: QEMU migrates its devices to the destination
- * QEMU and stops in pre-switchover with the vCPUs stopped; continued, it
- * sends the device state and ends "completed".  Only then has QEMU
- * stopped writing guest RAM, so only the harvest after this is final.
+ * The guest stops: QEMU starts migrating to the destination QEMU and stops
+ * in pre-switchover with the vCPUs and devices stopped, before it has sent
+ * any device state.  The engine's final harvest and last round follow;
+ * the device state goes only in switchover(), once the destination has
+ * written those pages, because loading it reads guest RAM (virtio rings).
  */
 static int src_pause(void *opaque, int timeout_ms, int (*check)(void *arg), void *arg)
 {
 	static const char *const pre[] = { "pre-switchover", NULL };
-	static const char *const done[] = { "completed", NULL };
 	struct migd_qemu *q = opaque;
 	uint64_t t0 = migd_now_ns();
 	char status[64];
@@ -272,25 +272,7 @@ static int src_pause(void *opaque, int timeout_ms, int (*check)(void *arg), void
 			timeout_ms, check, arg);
 	if (r)
 		goto undo;
-	pr_debug("QEMU (%s): pre-switchover after %.1f ms, the vCPUs are stopped", q->qmp.path,
-		 (migd_now_ns() - t0) / 1e6);
-	/* The last moment to give up cheaply: QEMU has sent no device state yet. */
-	r = check ? check(arg) : 0;
-	if (r)
-		goto undo;
-	r = migd_qmp_execf(&q->qmp, NULL, "migrate-continue", "{s:s}", "state",
-			   "pre-switchover");
-	if (r) {
-		qmp_err(q, r);
-		goto undo;
-	}
-	r = wait_status(q, "sending the device state", done, status, sizeof(status),
-			timeout_ms, check, arg);
-	if (r)
-		goto undo;
-	q->migrating = false;
-	q->completed = true;
-	pr_info("QEMU (%s): devices migrated in %.1f ms; the guest is stopped", q->qmp.path,
+	pr_info("QEMU (%s): pre-switchover after %.1f ms: the guest is stopped", q->qmp.path,
 		(migd_now_ns() - t0) / 1e6);
 	/* Plain files have no dirty log: all of their pages go in the final round. */
 	for (unsigned int i = 0; i < q->nregions; i++)
@@ -300,6 +282,75 @@ static int src_pause(void *opaque, int timeout_ms, int (*check)(void *arg), void
 undo:
 	src_undo(q);
 	return r;
+}
+
+/*
+ * After the final round, QEMU must not have written guest RAM: what it
+ * wrote now would never reach the destination.  Only regions with a dirty
+ * log can tell; a plain file reports nothing.  Returns the pages written.
+ */
+static int src_lost_writes(struct migd_qemu *q, uint64_t *lost)
+{
+	*lost = 0;
+	for (unsigned int i = 0; i < q->nregions; i++) {
+		struct migd_region *r = &q->regions[i];
+		uint64_t *bm, n = 0;
+		int ret;
+
+		if (q->plain[i] || !r->npages)
+			continue;
+		bm = calloc((r->npages + 63) / 64, 8);
+		if (!bm)
+			return qfail(q, -ENOMEM, "out of memory checking the dirty log of %s", r->path);
+		ret = r->ops->harvest(r, 0, r->npages, bm, &n);
+		free(bm);
+		if (ret)
+			return qfail(q, ret, "checking the dirty log of %s: %s", r->path,
+				     strerror(-ret));
+		*lost += n;
+	}
+	return 0;
+}
+
+/*
+ * The destination has every page in place: let QEMU send the device
+ * state.  Then nothing may have written guest RAM since the final
+ * harvest; if something did, the destination would run on stale pages, so
+ * the migration fails (resume() then conts the guest here).
+ */
+static int src_switchover(void *opaque, int timeout_ms, int (*check)(void *arg), void *arg)
+{
+	static const char *const done[] = { "completed", NULL };
+	struct migd_qemu *q = opaque;
+	uint64_t t0 = migd_now_ns(), lost;
+	char status[64];
+	int r;
+
+	q->error[0] = 0;
+	/* The last moment to give up cheaply: QEMU has sent no device state yet. */
+	r = check ? check(arg) : 0;
+	if (r)
+		return r;
+	pr_debug("QEMU (%s): migrate-continue", q->qmp.path);
+	r = migd_qmp_execf(&q->qmp, NULL, "migrate-continue", "{s:s}", "state",
+			   "pre-switchover");
+	if (r)
+		return qmp_err(q, r);
+	r = wait_status(q, "sending the device state", done, status, sizeof(status),
+			timeout_ms, check, arg);
+	if (r)
+		return r;
+	q->migrating = false;
+	q->completed = true;
+	r = src_lost_writes(q, &lost);
+	if (r)
+		return r;
+	if (lost)
+		return qfail(q, -EIO, "QEMU (%s) wrote %" PRIu64 " pages of guest RAM after the guest stopped: the destination would run on stale memory",
+			     q->qmp.path, lost);
+	pr_info("QEMU (%s): devices migrated in %.1f ms", q->qmp.path,
+		(migd_now_ns() - t0) / 1e6);
+	return 0;
 }
 
 static void src_resume(void *opaque)
@@ -380,6 +431,7 @@ int migd_qemu_open_source(struct migd_qemu *q, const char *sock, const char *uri
 	pr_info("QEMU (%s): guest %s; its devices will go to %s", sock, state, uri);
 	q->vm = (struct migd_vm_ops){
 		.pause = src_pause,
+		.switchover = src_switchover,
 		.resume = src_resume,
 		.handed_over = src_handed_over,
 		.check = src_check,

@@ -4,8 +4,10 @@
  * QEMU moves the devices with its own migration, migd the RAM, which QEMU
  * keeps in shared memory-backend-file files and skips (x-ignore-shared).
  * Driven over QMP (qmp/qmp.h), this is struct migd_vm_ops on the source
- * (pause = QEMU's migration to the destination QEMU up to "completed",
- * resume = migrate_cancel or cont) and struct migd_dest_ops on the
+ * (pause = QEMU's migration to the destination QEMU up to
+ * "pre-switchover"; switchover, once the destination has every page =
+ * migrate-continue up to "completed" and a check that no page was written
+ * since the last round; resume = migrate_cancel or cont) and struct migd_dest_ops on the
  * destination (the incoming migration; arrive = wait for "completed" and
  * cont; abort = quit).
  *

@@ -32,6 +32,7 @@ struct verify_stats {
 	bool postcopy;
 	uint64_t postcopy_pages;
 	uint64_t request_records, request_pages;
+	bool committed;
 	uint64_t optional_records;
 	uint64_t end_offset;
 	FILE *out;
@@ -82,6 +83,9 @@ static int verify_rec(void *opaque, const struct kvmmig_stream_rec *rec)
 	case KVMMIG_REC_PAGE_REQUEST:
 		st->request_records++;
 		st->request_pages += rec->pages.count;
+		break;
+	case KVMMIG_REC_COMMITTED:
+		st->committed = true;
 		break;
 	case KVMMIG_REC_END:
 		st->end_offset = rec->offset;
@@ -149,9 +153,13 @@ int migd_verify_fd(int fd, const char *name, FILE *out, FILE *err)
 					st.discard_pages, st.postcopy_pages);
 			else
 				fprintf(out, "postcopy: no\n");
+			if (hdr.flags & KVMMIG_STREAM_F_COMMITTED)
+				fprintf(out, "asks for COMMITTED: yes\n");
 		} else {
 			fprintf(out, "page requests: %" PRIu64 " pages in %" PRIu64 " records\n",
 				st.request_pages, st.request_records);
+			if (hdr.flags & KVMMIG_STREAM_F_COMMITTED)
+				fprintf(out, "committed: %s\n", st.committed ? "yes" : "no");
 		}
 		if (st.optional_records)
 			fprintf(out, "optional records skipped: %" PRIu64 "\n",

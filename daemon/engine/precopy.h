@@ -10,7 +10,10 @@
  * return stream header and its REGIONS, which the source compares; after
  * the source's END the destination commits the pages, hands the state to
  * its VMM and, once that runs the VM, writes the return stream's END,
- * which is the source's proof of hand-over.
+ * which is the source's proof of hand-over.  Between commit and hand-over
+ * there is a barrier (COMMITTED in Documentation/stream-format.rst): the
+ * destination says every page is in, the source runs vm->switchover()
+ * and only then half-closes, which lets the destination go on.
  */
 #ifndef MIGD_PRECOPY_H
 #define MIGD_PRECOPY_H

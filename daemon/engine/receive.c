@@ -33,6 +33,8 @@ struct receiver {
 	struct migd_conn *conn;
 	const struct migd_dest_ops *dest;
 	bool bound;			/* dest->bind() succeeded */
+	bool barrier;			/* the source asked for COMMITTED */
+	bool committed;			/* every region committed */
 	struct kvmmig_stream_reader *r;
 	struct kvmmig_stream_writer *w;
 	struct migd_stats *st;
@@ -147,7 +149,7 @@ static int send_return_regions(struct receiver *rc, const struct kvmmig_stream_h
 	int ret;
 
 	migd_stream_hdr_init(&hdr, fwd->page_size);
-	hdr.flags = KVMMIG_STREAM_F_RETURN;
+	hdr.flags = KVMMIG_STREAM_F_RETURN | (rc->barrier ? KVMMIG_STREAM_F_COMMITTED : 0);
 	memcpy(hdr.migration_id, fwd->migration_id, 16);
 	migd_conn_sink(rc->conn, &sink);
 	ret = kvmmig_stream_writer_new(&rc->w, &sink, &hdr, NULL);
@@ -287,6 +289,41 @@ static void round_end(struct receiver *rc)
 		rc->round_zero);
 }
 
+/* All checked and complete: now, and only now, the pages count. */
+static int commit(struct receiver *rc)
+{
+	for (unsigned int i = 0; i < rc->nregions; i++) {
+		struct migd_region *r = &rc->regions[i];
+		int ret = r->ops->commit(r);
+
+		if (ret)
+			return migd_stats_fail(rc->st, ret, "committing %s: %s", r->path, strerror(-ret));
+	}
+	rc->committed = true;
+	return 0;
+}
+
+/*
+ * The source's END has arrived and every page is in place: say so, and
+ * wait for its end of stream, its word that its VMM's switch-over has
+ * worked, before ours takes the VM.
+ */
+static int confirm_pages(struct receiver *rc)
+{
+	int ret = commit(rc);
+
+	if (ret)
+		return ret;
+	ret = kvmmig_stream_write_committed(rc->w);
+	if (!ret)
+		ret = kvmmig_stream_writer_flush(rc->w);
+	if (ret)
+		return migd_stats_fail(rc->st, ret, "telling the source that the pages are in: %s",
+				       kvmmig_stream_writer_error(rc->w)->msg);
+	pr_debug("every page is in place; waiting for the source's switch-over");
+	return 0;
+}
+
 static int run(struct receiver *rc, const struct migd_recv_opts *o)
 {
 	struct kvmmig_stream_reader_opts ro = {
@@ -306,6 +343,7 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 	if (ret)
 		return read_fail(rc, ret);
 	rc->st->page_size = hdr.page_size;
+	rc->barrier = hdr.flags & KVMMIG_STREAM_F_COMMITTED;
 	migd_progress_start(rc->st, o->progress);
 
 	while ((ret = kvmmig_stream_read_next(rc->r, &rec)) > 0) {
@@ -345,6 +383,8 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			break;
 		case KVMMIG_REC_END:
 			round_end(rc);
+			if (rc->barrier)
+				ret = confirm_pages(rc);
 			break;
 		default:
 			pr_debug("skipping an optional record 0x%08" PRIx32, rec.type);
@@ -356,17 +396,16 @@ static int run(struct receiver *rc, const struct migd_recv_opts *o)
 			return ret;
 		migd_progress_update(rc->st, false);
 	}
+	if (ret < 0 && rc->committed && ret != -ECANCELED && ret != -ETIMEDOUT)
+		return migd_stats_fail(rc->st, ret, "the source gave up at the switch-over (see its log): %s",
+				       kvmmig_stream_reader_error(rc->r)->msg);
 	if (ret < 0)
 		return read_fail(rc, ret);
 	rc->st->bytes = kvmmig_stream_reader_offset(rc->r);
-
-	/* All checked and complete: now, and only now, the pages count. */
-	for (unsigned int i = 0; i < rc->nregions; i++) {
-		struct migd_region *r = &rc->regions[i];
-
-		ret = r->ops->commit(r);
+	if (!rc->committed) {
+		ret = commit(rc);
 		if (ret)
-			return migd_stats_fail(rc->st, ret, "committing %s: %s", r->path, strerror(-ret));
+			return ret;
 	}
 	rc->st->state_blobs = rc->state.count;
 	rc->st->state_bytes = rc->state.bytes;

@@ -72,6 +72,17 @@ struct migd_vm_ops {
 	int (*pause)(void *opaque, int timeout_ms, int (*check)(void *arg),
 		     void *arg);
 	void (*resume)(void *opaque);
+	/*
+	 * On a connection, after END: the destination has written and
+	 * committed every page (its COMMITTED record) and waits for our word
+	 * before its VMM takes the VM.  Finish the VMM's own part of the
+	 * hand-over now (QEMU sends its device state), in up to @timeout_ms,
+	 * calling @check now and then.  0 lets the destination go on; an
+	 * error resets the connection (the destination gives up) and
+	 * resume() runs.  NULL: nothing to do, and no COMMITTED is needed.
+	 */
+	int (*switchover)(void *opaque, int timeout_ms, int (*check)(void *arg),
+			  void *arg);
 	/* The destination has the VM: the source copy is stale now. */
 	void (*handed_over)(void *opaque);
 	/*

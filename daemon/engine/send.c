@@ -33,6 +33,8 @@ struct sender {
 	uint8_t *buf;
 	struct kvmmig_stream_page *pages;
 	uint64_t round_zero;
+	bool barrier;				/* the destination sends COMMITTED */
+	bool released;				/* our end of stream is out */
 };
 
 void migd_stream_hdr_init(struct kvmmig_stream_hdr *hdr, uint32_t page_size)
@@ -255,6 +257,7 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 	}
 	if (memcmp(hdr.migration_id, fwd->migration_id, 16) || hdr.page_size != fwd->page_size)
 		return migd_stats_fail(s->st, -EPROTO, "the destination answered for another migration");
+	s->barrier = hdr.flags & KVMMIG_STREAM_F_COMMITTED;
 	if (ret == 0 || rec.type != KVMMIG_REC_REGIONS || rec.regions.count != s->nregions)
 		return migd_stats_fail(s->st, -EPROTO, "the destination's regions differ from ours");
 	for (unsigned int i = 0; i < s->nregions; i++) {
@@ -268,19 +271,27 @@ static int check_return_regions(struct sender *s, const struct kvmmig_stream_hdr
 	return 0;
 }
 
-static int wait_confirmation(struct sender *s)
+/*
+ * Reads the destination's next record, which must be @want (COMMITTED or
+ * END; after END, the end of its stream too).
+ */
+static int wait_return(struct sender *s, uint32_t want)
 {
 	struct kvmmig_stream_rec rec;
 	char name[32];
 	int ret;
 
 	ret = kvmmig_stream_read_next(s->r, &rec);
-	if (ret > 0 && rec.type != KVMMIG_REC_END)
+	if (ret > 0 && rec.type != want)
 		return migd_stats_fail(s->st, -EPROTO, "unexpected %s record from the destination",
 				       kvmmig_stream_rec_name(rec.type, name, sizeof(name)));
-	if (ret > 0)
+	if (ret > 0 && want == KVMMIG_REC_END)
 		ret = kvmmig_stream_read_next(s->r, &rec);
+	if (ret == 0 && want != KVMMIG_REC_END)
+		ret = -ENODATA;
 	if (ret < 0) {
+		if ((ret == -ENODATA || ret == -ECONNRESET) && want == KVMMIG_REC_COMMITTED)
+			return migd_stats_fail(s->st, ret, "the destination closed the connection before it had written the pages (it rejected the stream or died; see its log)");
 		if (ret == -ENODATA || ret == -ECONNRESET)
 			return migd_stats_fail(s->st, ret, "the destination closed the connection without confirming (it rejected the stream or died; see its log)");
 		if (ret == -ECANCELED)
@@ -304,6 +315,38 @@ static int pause_check(void *arg)
 	return migd_conn_check_alive(s->conn);
 }
 
+/*
+ * The barrier: every page is in place at the destination, which waits for
+ * our end of stream before its VMM takes over.  The VMM's own switch-over
+ * goes here; if it fails the destination must not go on, so it gets a
+ * reset, never an end of stream.
+ */
+static int switch_over(struct sender *s)
+{
+	struct migd_vm_ops *vm = s->vm;
+	uint64_t t0 = migd_now_ns();
+	int ret;
+
+	ret = wait_return(s, KVMMIG_REC_COMMITTED);
+	if (ret)
+		return ret;
+	pr_debug("the destination has every page in place after %.1f ms of downtime",
+		 (t0 - s->st->pause_ns) / 1e6);
+	if (vm->switchover) {
+		ret = vm->switchover(vm->opaque, s->opts->pause_timeout_ms, pause_check, s);
+		if (ret) {
+			migd_conn_abort(s->conn);
+			if (ret == -ECANCELED)
+				return migd_stats_fail(s->st, ret, "cancelled at the switch-over");
+			if (ret == -ECONNRESET)
+				return migd_stats_fail(s->st, ret, "at the switch-over: the destination closed the connection (it died; see its log)");
+			return migd_stats_fail(s->st, ret, "at the switch-over: %s", vm_error(s, ret));
+		}
+		pr_debug("switch-over done in %.1f ms", (migd_now_ns() - t0) / 1e6);
+	}
+	return 0;
+}
+
 static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 {
 	const struct migd_send_opts *o = s->opts;
@@ -318,6 +361,9 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	int ret;
 
 	migd_stream_hdr_init(&hdr, page_size);
+	/* Every new source asks for the barrier; only some VMMs need it. */
+	if (!o->to_file)
+		hdr.flags |= KVMMIG_STREAM_F_COMMITTED;
 	ret = kvmmig_stream_new_id(hdr.migration_id);
 	if (ret)
 		return migd_stats_fail(s->st, ret, "no random migration id: %s", strerror(-ret));
@@ -348,8 +394,11 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 		ret = check_return_regions(s, &hdr, sregs);
 		if (ret)
 			return ret;
-		pr_debug("the destination agreed on the regions after %.1f ms",
-			 (migd_now_ns() - s->st->start_ns) / 1e6);
+		pr_debug("the destination agreed on the regions after %.1f ms%s",
+			 (migd_now_ns() - s->st->start_ns) / 1e6,
+			 s->barrier ? "; it will confirm the pages before the hand-over" : "");
+		if (vm->switchover && !s->barrier)
+			return migd_stats_fail(s->st, -EPROTONOSUPPORT, "the destination migd does not confirm that the pages are in place before the VM's own switch-over (no COMMITTED in its stream): update it");
 	}
 
 	/* Log from before the first pass reads a page, so no write is missed. */
@@ -435,11 +484,18 @@ static int run(struct sender *s, struct migd_vm_ops *vm, bool *paused)
 	if (ret)
 		return stream_fail_msg(s, ret, "sending END");
 	s->st->bytes = kvmmig_stream_writer_offset(s->w);
+	if (s->barrier) {
+		ret = switch_over(s);
+		if (ret)
+			return ret;
+	}
+	/* After COMMITTED, this end of stream lets the destination go on. */
 	ret = migd_conn_shutdown_write(s->conn);
 	if (ret)
 		return migd_stats_fail(s->st, ret, "closing the stream: %s", strerror(-ret));
+	s->released = true;
 	if (!o->to_file) {
-		ret = wait_confirmation(s);
+		ret = wait_return(s, KVMMIG_REC_END);
 		if (ret)
 			return ret;
 	}
@@ -478,6 +534,10 @@ int migd_precopy_send(struct migd_region *regions, unsigned int nregions,
 	for (unsigned int i = 0; i < nregions; i++)
 		if (regions[i].ops->track_stop)
 			regions[i].ops->track_stop(&regions[i]);
+	if (ret && s.barrier && !s.released) {
+		/* An end of stream would let the destination go on: reset. */
+		migd_conn_abort(conn);
+	}
 	if (ret) {
 		/* The VM never left: let it run on here. */
 		if (paused && vm->resume) {

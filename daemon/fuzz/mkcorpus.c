@@ -171,10 +171,15 @@ int main(int argc, char **argv)
 	check(&s, kvmmig_stream_write_page_request(s.w, 5, i1, 1), "request");
 	finish(&s);
 
-	/* 64 KiB pages. */
-	begin(&s, 0, 65536, 0, one64k, 1);
+	/* 64 KiB pages, in a stream that asks for COMMITTED. */
+	begin(&s, KVMMIG_STREAM_F_COMMITTED, 65536, 0, one64k, 1);
 	check(&s, kvmmig_stream_write_round(s.w, 1, KVMMIG_ROUND_F_STOPPED, 2), "round");
 	pages(&s, 1, i1, 2);
+	finish(&s);
+
+	/* Its return stream: the pages are in before the hand-over. */
+	begin(&s, KVMMIG_STREAM_F_RETURN | KVMMIG_STREAM_F_COMMITTED, 65536, 0, one64k, 1);
+	check(&s, kvmmig_stream_write_committed(s.w), "committed");
 	finish(&s);
 
 	printf("mkcorpus: %d seeds in %s\n", nseeds, dir);

@@ -28,6 +28,7 @@ const char *kvmmig_stream_rec_name(uint32_t type, char *buf, size_t len)
 		[KVMMIG_REC_DISCARD] = "DISCARD",
 		[KVMMIG_REC_POSTCOPY] = "POSTCOPY",
 		[KVMMIG_REC_PAGE_REQUEST] = "PAGE_REQUEST",
+		[KVMMIG_REC_COMMITTED] = "COMMITTED",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -213,6 +214,7 @@ int stream_parse_header(struct stream_rules *s, const uint8_t *raw,
 	hdr->sender_patch = get_le16(raw + 44);
 
 	s->mode = kind;
+	s->hdr_flags = flags;
 	s->page_size = page_size;
 	return 0;
 }
@@ -286,6 +288,32 @@ static const char *kind_name(uint32_t kind)
 /* ---------------------------------------------------------------------- */
 /* Order */
 
+/* A return stream after its REGIONS: (PAGE_REQUEST)* [COMMITTED] END. */
+static int check_return_order(struct stream_rules *s, uint32_t type, const char *name)
+{
+	bool promised = s->hdr_flags & KVMMIG_STREAM_F_COMMITTED;
+
+	switch (type) {
+	case KVMMIG_REC_PAGE_REQUEST:
+		if (s->committed)
+			return stream_fail(s, EPROTO, "type", "%s after COMMITTED", name);
+		break;
+	case KVMMIG_REC_COMMITTED:
+		if (!promised)
+			return stream_fail(s, EPROTO, "type",
+					   "COMMITTED in a return stream without the COMMITTED flag");
+		if (s->committed)
+			return stream_fail(s, EPROTO, "type", "second COMMITTED");
+		break;
+	case KVMMIG_REC_END:
+		if (promised && !s->committed)
+			return stream_fail(s, EPROTO, "type",
+					   "END without COMMITTED in a return stream with the COMMITTED flag");
+		break;
+	}
+	return 0;
+}
+
 int stream_check_order(struct stream_rules *s, uint32_t type)
 {
 	char name[32];
@@ -304,9 +332,9 @@ int stream_check_order(struct stream_rules *s, uint32_t type)
 
 	if (s->mode == KVMMIG_STREAM_RETURN) {
 		if (type != KVMMIG_REC_REGIONS && type != KVMMIG_REC_PAGE_REQUEST &&
-		    type != KVMMIG_REC_END)
+		    type != KVMMIG_REC_COMMITTED && type != KVMMIG_REC_END)
 			return stream_fail(s, EPROTO, "type", "%s in a return stream", name);
-	} else if (type == KVMMIG_REC_PAGE_REQUEST) {
+	} else if (type == KVMMIG_REC_PAGE_REQUEST || type == KVMMIG_REC_COMMITTED) {
 		return stream_fail(s, EPROTO, "type", "%s in a forward stream", name);
 	}
 
@@ -318,7 +346,7 @@ int stream_check_order(struct stream_rules *s, uint32_t type)
 	if (!s->have_regions)
 		return stream_fail(s, EPROTO, "type", "%s before REGIONS", name);
 	if (s->mode == KVMMIG_STREAM_RETURN)
-		return 0;
+		return check_return_order(s, type, name);
 
 	switch (type) {
 	case KVMMIG_REC_ROUND:
@@ -747,7 +775,7 @@ int stream_apply(struct stream_rules *s, uint32_t type, const uint8_t *body,
 	int ret;
 
 	if (!(type & KVMMIG_REC_OPTIONAL) &&
-	    (type < KVMMIG_REC_END || type > KVMMIG_REC_PAGE_REQUEST)) {
+	    (type < KVMMIG_REC_END || type > KVMMIG_REC_COMMITTED)) {
 		char name[32];
 
 		return stream_fail(s, ENOMSG, "type", "unknown mandatory record %s",
@@ -775,6 +803,11 @@ int stream_apply(struct stream_rules *s, uint32_t type, const uint8_t *body,
 		if (body_len)
 			return bad_length(s, body_len, 0);
 		s->postcopy = true;
+		return 0;
+	case KVMMIG_REC_COMMITTED:
+		if (body_len)
+			return bad_length(s, body_len, 0);
+		s->committed = true;
 		return 0;
 	}
 	/* An optional record no version so far defines: skipped. */

@@ -30,6 +30,11 @@
 
 /* Header flags: bits 0-15 must be understood, bits 16-31 may be ignored. */
 #define KVMMIG_STREAM_F_RETURN		(1u << 0)
+/*
+ * Compatible: in a forward stream, "answer with COMMITTED, and wait for my
+ * end of stream before handing over"; in a return stream, "I will".
+ */
+#define KVMMIG_STREAM_F_COMMITTED	(1u << 16)
 #define KVMMIG_STREAM_F_INCOMPAT_MASK	0x0000ffffu
 #define KVMMIG_STREAM_F_INCOMPAT_KNOWN	KVMMIG_STREAM_F_RETURN
 
@@ -43,6 +48,7 @@
 #define KVMMIG_REC_DISCARD		0x00000006u
 #define KVMMIG_REC_POSTCOPY		0x00000007u
 #define KVMMIG_REC_PAGE_REQUEST		0x00000008u
+#define KVMMIG_REC_COMMITTED		0x00000009u
 
 /* Record layout sizes. */
 #define KVMMIG_REC_HDR_SIZE		8
@@ -192,6 +198,8 @@ int kvmmig_stream_write_postcopy(struct kvmmig_stream_writer *w);
 int kvmmig_stream_write_page_request(struct kvmmig_stream_writer *w,
 				     uint32_t region_id, const uint64_t *index,
 				     size_t count);
+/* Return stream with KVMMIG_STREAM_F_COMMITTED: every page is in place. */
+int kvmmig_stream_write_committed(struct kvmmig_stream_writer *w);
 /* An optional record (type must have KVMMIG_REC_OPTIONAL). */
 int kvmmig_stream_write_optional(struct kvmmig_stream_writer *w,
 				 uint32_t type, const void *body,

@@ -61,12 +61,14 @@ struct stream_track {
 /* Everything the order and content rules need to remember. */
 struct stream_rules {
 	enum kvmmig_stream_mode mode;	/* FORWARD or RETURN once known */
+	uint32_t hdr_flags;
 	uint32_t page_size;
 
 	bool have_regions;
 	bool stopped;
 	bool postcopy;
 	bool discarded;
+	bool committed;
 	bool ended;
 	uint32_t round;
 

@@ -588,6 +588,13 @@ int kvmmig_stream_write_postcopy(struct kvmmig_stream_writer *w)
 	return ret ? ret : write_small(w, KVMMIG_REC_POSTCOPY, NULL, 0);
 }
 
+int kvmmig_stream_write_committed(struct kvmmig_stream_writer *w)
+{
+	int ret = call_begin(w, KVMMIG_REC_COMMITTED);
+
+	return ret ? ret : write_small(w, KVMMIG_REC_COMMITTED, NULL, 0);
+}
+
 int kvmmig_stream_write_optional(struct kvmmig_stream_writer *w,
 				 uint32_t type, const void *body, uint32_t len)
 {

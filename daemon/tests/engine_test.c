@@ -4,7 +4,8 @@
  * in two threads over a socketpair, on memory regions, with VM and
  * destination hooks that play the VMM on each side.  These are the parts
  * a kvmmig session plugs into (STATE records both ways, the VMM's
- * arrival, aborts, a VM that vanishes), tested without the module.
+ * arrival, aborts, a VM that vanishes) and the switch-over barrier a
+ * QEMU needs (COMMITTED), tested without the module.
  *
  * Prints "N passed, N failed" last and exits non-zero on any failure.
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,8 +144,16 @@ static void memreg_free(struct memreg *m)
 /* ---------------------------------------------------------------------- */
 /* The VMM on each side */
 
+struct dst_vmm;
+
 struct src_vmm {
 	int pauses, resumes, handovers, gets, checks;
+	int switchovers, switchover_err;
+	/* What the destination had done when switchover() ran. */
+	bool committed_at_switchover;
+	int arrives_at_switchover;
+	struct memreg *dst_m;
+	struct dst_vmm *dv;
 	int check_fail_at;		/* make the Nth check fail (VM gone) */
 	int get_err;
 	struct memreg *dirty_on_pause;	/* pages written just before the pause */
@@ -265,6 +275,23 @@ static int d_arrive(void *opaque, const struct migd_state *state, int timeout_ms
 	return 0;
 }
 
+static int s_switchover(void *opaque, int timeout_ms, int (*check)(void *arg), void *arg)
+{
+	struct src_vmm *v = opaque;
+
+	(void)timeout_ms;
+	v->switchovers++;
+	v->committed_at_switchover = v->dst_m->committed;
+	v->arrives_at_switchover = v->dv->arrives;
+	if (check && check(arg))
+		return -ECANCELED;
+	if (v->switchover_err) {
+		snprintf(v->error, sizeof(v->error), "QEMU wrote 3 pages of guest RAM after the guest stopped");
+		return v->switchover_err;
+	}
+	return 0;
+}
+
 static void d_abort(void *opaque)
 {
 	((struct dst_vmm *)opaque)->aborts++;
@@ -296,6 +323,7 @@ struct run {
 	struct migd_stats dst;
 	int dret;
 	int fds[2];
+	bool tcp;	/* a loopback TCP connection, not a socketpair */
 };
 
 static void run_init(struct run *r, uint64_t npages, uint64_t dst_npages)
@@ -315,6 +343,8 @@ static void run_init(struct run *r, uint64_t npages, uint64_t dst_npages)
 	r->dv.regions = &r->dst_r;
 	r->dv.nregions = 1;
 	r->dv.mr = &r->dst_m;
+	r->sv.dst_m = &r->dst_m;
+	r->sv.dv = &r->dv;
 	r->dest = (struct migd_dest_ops){
 		.bind = d_bind,
 		.check = d_check,
@@ -361,11 +391,31 @@ static void *dest_main(void *arg)
 	return NULL;
 }
 
+/* What migd uses: resets exist only on TCP. */
+static int tcp_pair(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		return -1;
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fds[0] < 0 || connect(fds[0], (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	fds[1] = accept(l, NULL, NULL);
+	close(l);
+	return fds[1] < 0 ? -1 : 0;
+}
+
 static void migrate(struct run *r)
 {
 	pthread_t s, d;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->fds)) {
+	if (r->tcp ? tcp_pair(r->fds) :
+		     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->fds)) {
 		perror("socketpair");
 		exit(2);
 	}
@@ -609,6 +659,194 @@ static void test_size_mismatch(void)
 	run_free(&r);
 }
 
+/*
+ * The barrier: switchover() runs when every page is committed at the
+ * destination and before its VMM takes the VM; the VMM takes it after.
+ */
+static void test_switchover_order(void)
+{
+	struct run r;
+
+	run_init(&r, 64, 64);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	migrate(&r);
+	CHECK_EQ(r.sret, 0);
+	CHECK_EQ(r.dret, 0);
+	CHECK_EQ(r.sv.switchovers, 1);
+	CHECK(r.sv.committed_at_switchover);
+	CHECK_EQ(r.sv.arrives_at_switchover, 0);
+	CHECK_EQ(r.dv.arrives, 1);
+	CHECK_EQ(r.sv.handovers, 1);
+	CHECK_EQ(r.sv.resumes, 0);
+	CHECK(!memcmp(r.src_m.mem, r.dst_m.mem, 64 * PS));
+	run_free(&r);
+}
+
+/*
+ * A failed switch-over: the source resumes, and the destination, which had
+ * every page, sees a reset instead of the end of stream and never hands
+ * the VM to its VMM.
+ */
+static void test_switchover_fails(void)
+{
+	struct run r;
+
+	run_init(&r, 64, 64);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	r.sv.switchover_err = -EIO;
+	migrate(&r);
+	CHECK_EQ(r.sret, -EIO);
+	CHECK_STR(r.sst.error, "at the switch-over: QEMU wrote 3 pages");
+	CHECK_EQ(r.sv.resumes, 1);
+	CHECK_EQ(r.sv.handovers, 0);
+	CHECK(r.dret < 0);
+	CHECK_STR(r.dst.error, "the source gave up at the switch-over");
+	CHECK_EQ(r.dv.arrives, 0);
+	CHECK_EQ(r.dv.aborts, 1);
+	run_free(&r);
+}
+
+/*
+ * A peer of the release before COMMITTED, on fd @fd: it never sets the
+ * header flag and never sends the record.  As a destination it answers
+ * the REGIONS and reads on; as a source it sends one stopped round and
+ * END, half-closes and reads the answer, whose reader would reject a
+ * COMMITTED it did not ask for.
+ */
+struct old_peer {
+	int fd;
+	bool source;
+	int ret;		/* the old source's outcome */
+	uint32_t types[8];	/* what it read back */
+	unsigned int ntypes;
+};
+
+static void *old_peer_main(void *arg)
+{
+	struct old_peer *o = arg;
+	static const struct kvmmig_stream_region reg = { .id = 0, .size = 4 * PS, .name = "ram" };
+	struct kvmmig_stream_reader_opts ro = {
+		.mode = o->source ? KVMMIG_STREAM_RETURN : KVMMIG_STREAM_FORWARD,
+	};
+	struct kvmmig_stream_writer *w = NULL;
+	struct kvmmig_stream_reader *rd = NULL;
+	struct kvmmig_stream_source src;
+	struct kvmmig_stream_sink sink;
+	struct kvmmig_stream_hdr hdr, got;
+	struct kvmmig_stream_rec rec;
+	struct migd_conn conn;
+	int ret;
+
+	migd_conn_init(&conn, o->fd, 10000, 0, NULL);
+	migd_conn_sink(&conn, &sink);
+	migd_conn_source(&conn, &src);
+	kvmmig_stream_reader_new(&rd, &src, &ro);
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.page_size = PS;
+	if (o->source) {
+		kvmmig_stream_new_id(hdr.migration_id);
+		kvmmig_stream_writer_new(&w, &sink, &hdr, NULL);
+		ret = kvmmig_stream_write_regions(w, &reg, 1);
+		ret = ret ?: kvmmig_stream_write_round(w, 1, KVMMIG_ROUND_F_STOPPED, 0);
+		ret = ret ?: kvmmig_stream_write_end(w);
+		ret = ret ?: migd_conn_shutdown_write(&conn);
+		ret = ret ?: kvmmig_stream_read_header(rd, &got);
+	} else {
+		ret = kvmmig_stream_read_header(rd, &got);
+		ret = ret ?: kvmmig_stream_read_next(rd, &rec) == 1 ? 0 : -EPROTO;
+		hdr.flags = KVMMIG_STREAM_F_RETURN;
+		memcpy(hdr.migration_id, got.migration_id, 16);
+		if (!ret)
+			kvmmig_stream_writer_new(&w, &sink, &hdr, NULL);
+		ret = ret ?: kvmmig_stream_write_regions(w, rec.regions.regions, rec.regions.count);
+		ret = ret ?: kvmmig_stream_writer_flush(w);
+	}
+	while (!ret && (ret = kvmmig_stream_read_next(rd, &rec)) > 0) {
+		if (o->ntypes < 8)
+			o->types[o->ntypes++] = rec.type;
+		ret = 0;
+	}
+	o->ret = ret;
+	kvmmig_stream_writer_free(w);
+	kvmmig_stream_reader_free(rd);
+	close(o->fd);
+	return NULL;
+}
+
+/* A VM that needs the switch-over is refused an old destination, unpaused. */
+static void test_switchover_old_destination(void)
+{
+	struct old_peer o = { 0 };
+	pthread_t s, d;
+	struct run r;
+
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	r.vm.switchover = s_switchover;
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[1];
+	pthread_create(&d, NULL, old_peer_main, &o);
+	pthread_create(&s, NULL, source_main, &r);
+	pthread_join(s, NULL);
+	pthread_join(d, NULL);
+	CHECK_EQ(r.sret, -EPROTONOSUPPORT);
+	CHECK_STR(r.sst.error, "does not confirm that the pages are in place");
+	CHECK_EQ(r.sv.pauses, 0);
+	CHECK_EQ(r.sv.switchovers, 0);
+	CHECK_EQ(r.sv.resumes, 0);
+	/* Without a switch-over a VM migrates to it as before. */
+	run_free(&r);
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	memset(&o, 0, sizeof(o));
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[1];
+	pthread_create(&d, NULL, old_peer_main, &o);
+	pthread_create(&s, NULL, source_main, &r);
+	pthread_join(d, NULL);
+	pthread_join(s, NULL);
+	/* The old destination never confirms here (it only reads): END is its part. */
+	CHECK_STR(r.sst.error, "without confirming");
+	CHECK_EQ(o.ret, 0);
+	CHECK_EQ(r.sv.pauses, 1);
+	run_free(&r);
+}
+
+/* An old source is answered as before: no COMMITTED it did not ask for. */
+static void test_switchover_old_source(void)
+{
+	struct old_peer o = { .source = true };
+	struct run r;
+	pthread_t s, d;
+
+	run_init(&r, 4, 4);
+	r.tcp = true;
+	if (tcp_pair(r.fds)) {
+		perror("tcp_pair");
+		exit(2);
+	}
+	o.fd = r.fds[0];
+	pthread_create(&d, NULL, dest_main, &r);
+	pthread_create(&s, NULL, old_peer_main, &o);
+	pthread_join(s, NULL);
+	pthread_join(d, NULL);
+	CHECK_EQ(r.dret, 0);
+	CHECK_EQ(r.dv.arrives, 1);
+	CHECK_EQ(o.ret, 0);
+	CHECK_EQ(o.ntypes, 2);
+	CHECK_EQ(o.types[0], KVMMIG_REC_REGIONS);
+	CHECK_EQ(o.types[1], KVMMIG_REC_END);
+	run_free(&r);
+}
+
 static const struct harness_test tests[] = {
 #define T(fn) HARNESS_TEST(fn)
 	T(test_state_set),
@@ -621,6 +859,10 @@ static const struct harness_test tests[] = {
 	T(test_get_state_fails),
 	T(test_state_bad_name),
 	T(test_size_mismatch),
+	T(test_switchover_order),
+	T(test_switchover_fails),
+	T(test_switchover_old_destination),
+	T(test_switchover_old_source),
 #undef T
 };
 

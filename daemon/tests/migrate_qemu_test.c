@@ -139,6 +139,17 @@ static void migration_completes(void)
 	if (pair_start(&p, 1 << 20))
 		goto out;
 	pair_source(&p, "");
+	/*
+	 * The order that matters: when the destination QEMU has loaded the
+	 * device state (its migration "completed"), migd must have written
+	 * every page of the stopped round, so its counters are the source's
+	 * final ones (or later, if the guest already runs there).  With the
+	 * device state loaded first they would be a round behind.
+	 */
+	CHECK(qemu_wait_mig_event(&p.dst, "completed", 30000));
+	for (unsigned int i = 0; i < QEMU_GUEST_PAGES; i++)
+		behind += qemu_counter(&p.dst, i) < qemu_counter(&p.src, i);
+	CHECK_EQ(behind, 0);
 	CHECK_EQ(wait_exit(p.s, 30000), 0);
 	CHECK_EQ(wait_exit(p.d, 30000), 0);
 	p.s = p.d = 0;
@@ -151,6 +162,7 @@ static void migration_completes(void)
 	sleep_ms(100);
 	CHECK_EQ(qemu_counter(&p.src, 0), c0);
 	CHECK(qemu_guest_runs(&p.dst, 5000));
+	behind = 0;
 	/*
 	 * The destination's RAM equals the source's at the pause but for
 	 * the counters, which its guest has taken on from there.
@@ -233,6 +245,48 @@ static void cancel_at_pre_switchover(void)
 	after_failure(&p, 1, 1);
 	CHECK_STR(qemu_mig_status(&p.src), "cancelled");
 out:
+	pair_end(&p);
+}
+
+/*
+ * The destination migd is held (SIGSTOP) before it has the last round,
+ * so the source waits for COMMITTED with the guest stopped at
+ * pre-switchover; a cancel then resets the connection and the source
+ * guest runs on.  The destination, let go, fails (its QEMU's incoming
+ * migration was cancelled, or the connection was reset) and must not run
+ * its guest.
+ */
+static void cancel_waiting_for_commit(void)
+{
+	struct pair p;
+
+	if (pair_start(&p, 0))
+		goto out;
+	pair_source(&p, "--pause-timeout 30");
+	CHECK(wait_for(p.e.log_src, "connected to", 10000));
+	CHECK(qemu_cmd(&p.src, "migrate-set-parameters", "{s:I}", "max-bandwidth",
+		       (json_int_t)20000) == 0);
+	CHECK(qemu_wait_mig(&p.src, "active", 10000));
+	kill(p.d, SIGSTOP);
+	CHECK(qemu_cmd(&p.src, "migrate-set-parameters", "{s:I}", "max-bandwidth",
+		       (json_int_t)1 << 30) == 0);
+	CHECK(qemu_wait_mig(&p.src, "pre-switchover", 10000));
+	CHECK(wait_for(p.e.log_src, "(stopped)", 10000));
+	sleep_ms(200);
+	/* Nothing has gone on: QEMU still waits for the word to continue. */
+	CHECK_STR(qemu_mig_status(&p.src), "pre-switchover");
+	kill(p.s, SIGINT);
+	CHECK_EQ(wait_exit(p.s, 30000), 1);
+	check_source_runs(&p);
+	kill(p.d, SIGCONT);
+	CHECK_EQ(wait_exit(p.d, 30000), 1);
+	p.s = p.d = 0;
+	check_dest_not_running(&p);
+	CHECK_STR(qemu_mig_status(&p.src), "cancelled");
+	CHECK(file_has(p.e.log_src, "cancelled while waiting for the destination"));
+out:
+	if (p.d > 0)
+		kill(p.d, SIGCONT);
 	pair_end(&p);
 }
 
@@ -401,6 +455,7 @@ static const struct harness_test tests[] = {
 	HARNESS_TEST(migration_completes),
 	HARNESS_TEST(cancel_during_rounds),
 	HARNESS_TEST(cancel_at_pre_switchover),
+	HARNESS_TEST(cancel_waiting_for_commit),
 	HARNESS_TEST(dest_qemu_killed),
 	HARNESS_TEST(dest_migd_killed),
 };

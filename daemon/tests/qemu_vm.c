@@ -196,6 +196,26 @@ bool qemu_wait_mig(struct qemu_vm *vm, const char *status, int timeout_ms)
 	return false;
 }
 
+static bool status_is(json_t *data, void *arg)
+{
+	const char *s = json_string_value(json_object_get(data, "status"));
+
+	return s && !strcmp(s, arg);
+}
+
+bool qemu_wait_mig_event(struct qemu_vm *vm, const char *status, int timeout_ms)
+{
+	json_t *ev = NULL;
+	int r;
+
+	if (!vm->connected)
+		return false;
+	r = migd_qmp_wait_event(&vm->qmp, "MIGRATION", status_is, (void *)status,
+				timeout_ms, &ev);
+	json_decref(ev);
+	return !r;
+}
+
 int qemu_cmd(struct qemu_vm *vm, const char *cmd, const char *fmt, ...)
 {
 	json_t *args = NULL;

@@ -51,6 +51,12 @@ const char *qemu_state(struct qemu_vm *vm);
 const char *qemu_mig_status(struct qemu_vm *vm);
 /* Waits up to @timeout_ms for migration status @status. */
 bool qemu_wait_mig(struct qemu_vm *vm, const char *status, int timeout_ms);
+/*
+ * Waits up to @timeout_ms for a MIGRATION event with @status on the test's
+ * monitor (migd turns the events capability on): returns as QEMU sends
+ * it, without the delay of polling.
+ */
+bool qemu_wait_mig_event(struct qemu_vm *vm, const char *status, int timeout_ms);
 /* Runs a command on the test's monitor; 0 or -errno. */
 int qemu_cmd(struct qemu_vm *vm, const char *cmd, const char *fmt, ...);
 

@@ -459,6 +459,103 @@ static void test_postcopy_rules(void)
 	wb_free(&b);
 }
 
+/* Header (RETURN and @flags) and REGIONS of a return stream. */
+static void return_prefix(struct wbuf *b, uint32_t flags)
+{
+	struct w_hdr h;
+
+	w_hdr_default(&h);
+	h.flags = W_F_RETURN | flags;
+	w_header(b, &h);
+	w_regions2(b);
+}
+
+static void test_committed_rules(void)
+{
+	struct wbuf b = { 0 };
+	uint64_t e = 3;
+	size_t off;
+
+	/* The valid forms: promised and sent, after page requests. */
+	return_prefix(&b, W_F_COMMITTED);
+	w_index_list(&b, W_PAGE_REQUEST, 1, &e, 1);
+	w_record(&b, W_COMMITTED, NULL, 0);
+	w_end(&b);
+	EXPECT_OK(&b);
+	wb_free(&b);
+	/* A forward stream may ask for it; that changes nothing in it. */
+	{
+		struct w_hdr h;
+
+		w_hdr_default(&h);
+		h.flags = W_F_COMMITTED;
+		w_header(&b, &h);
+		w_regions2(&b);
+		w_round(&b, 1, W_STOPPED);
+		w_end(&b);
+		EXPECT_OK(&b);
+		wb_free(&b);
+	}
+
+	/* In a forward stream, even one that asked for it. */
+	w_prefix_stopped(&b);
+	off = w_record(&b, W_COMMITTED, NULL, 0);
+	EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_COMMITTED, off);
+	wb_free(&b);
+
+	/* In a return stream that did not promise it. */
+	return_prefix(&b, 0);
+	off = w_record(&b, W_COMMITTED, NULL, 0);
+	EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_COMMITTED, off);
+	wb_free(&b);
+
+	/* Before REGIONS. */
+	{
+		struct w_hdr h;
+
+		w_hdr_default(&h);
+		h.flags = W_F_RETURN | W_F_COMMITTED;
+		w_header(&b, &h);
+		off = w_record(&b, W_COMMITTED, NULL, 0);
+		EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_COMMITTED, off);
+		wb_free(&b);
+	}
+
+	/* Twice. */
+	return_prefix(&b, W_F_COMMITTED);
+	w_record(&b, W_COMMITTED, NULL, 0);
+	off = w_record(&b, W_COMMITTED, NULL, 0);
+	EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_COMMITTED, off);
+	wb_free(&b);
+
+	/* With a body. */
+	return_prefix(&b, W_F_COMMITTED);
+	off = w_record(&b, W_COMMITTED, "\0\0\0\0\0\0\0\0", 8);
+	EXPECT_ERR(&b, EUCLEAN, "body_length", KVMMIG_REC_COMMITTED, off);
+	wb_free(&b);
+
+	/* After END: nothing may follow END. */
+	return_prefix(&b, W_F_COMMITTED);
+	w_record(&b, W_COMMITTED, NULL, 0);
+	w_end(&b);
+	off = w_record(&b, W_COMMITTED, NULL, 0);
+	EXPECT_ERR(&b, ENOTEMPTY, "", 0, off);
+	wb_free(&b);
+
+	/* Promised but never sent. */
+	return_prefix(&b, W_F_COMMITTED);
+	off = w_end(&b);
+	EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_END, off);
+	wb_free(&b);
+
+	/* A page request after it: every page is in place already. */
+	return_prefix(&b, W_F_COMMITTED);
+	w_record(&b, W_COMMITTED, NULL, 0);
+	off = w_index_list(&b, W_PAGE_REQUEST, 1, &e, 1);
+	EXPECT_ERR(&b, EPROTO, "type", KVMMIG_REC_PAGE_REQUEST, off);
+	wb_free(&b);
+}
+
 static const struct harness_test tests[] = {
 #define T(fn) HARNESS_TEST(fn)
 	T(test_length_disagrees_with_contents),
@@ -468,6 +565,7 @@ static const struct harness_test tests[] = {
 	T(test_record_out_of_order),
 	T(test_other_fields),
 	T(test_postcopy_rules),
+	T(test_committed_rules),
 #undef T
 };
 

@@ -446,6 +446,52 @@ static void test_roundtrip_return_stream(void)
 	wb_free(&want);
 }
 
+/* COMMITTED: only where the return header promised it, once, before END. */
+static void test_roundtrip_committed(void)
+{
+	struct kvmmig_stream_membuf mb;
+	struct kvmmig_stream_writer *w;
+	struct wbuf want = { 0 };
+	struct parsed p;
+	struct w_hdr h;
+
+	/* A forward stream: never, whatever its flags. */
+	w = new_writer(&mb, KVMMIG_STREAM_F_COMMITTED, NULL);
+	CHECK_EQ(kvmmig_stream_write_regions(w, regions2, 2), 0);
+	CHECK_EQ(kvmmig_stream_write_committed(w), -EPROTO);
+	kvmmig_stream_writer_free(w);
+	kvmmig_stream_membuf_free(&mb);
+	/* A return stream without the flag: never either. */
+	w = new_writer(&mb, KVMMIG_STREAM_F_RETURN, NULL);
+	CHECK_EQ(kvmmig_stream_write_regions(w, regions2, 2), 0);
+	CHECK_EQ(kvmmig_stream_write_committed(w), -EPROTO);
+	kvmmig_stream_writer_free(w);
+	kvmmig_stream_membuf_free(&mb);
+
+	w = new_writer(&mb, KVMMIG_STREAM_F_RETURN | KVMMIG_STREAM_F_COMMITTED, NULL);
+	CHECK_EQ(kvmmig_stream_write_regions(w, regions2, 2), 0);
+	/* END before it breaks the promise. */
+	CHECK_EQ(kvmmig_stream_write_end(w), -EPROTO);
+	CHECK_EQ(kvmmig_stream_write_committed(w), 0);
+	CHECK_EQ(kvmmig_stream_write_committed(w), -EPROTO);
+	CHECK_EQ(kvmmig_stream_write_end(w), 0);
+	kvmmig_stream_writer_free(w);
+
+	w_hdr_default(&h);
+	h.flags = W_F_RETURN | W_F_COMMITTED;
+	w_header(&want, &h);
+	w_regions2(&want);
+	w_record(&want, W_COMMITTED, NULL, 0);
+	w_end(&want);
+	CHECK(mb.len == want.len && !memcmp(mb.data, want.p, want.len));
+	parse_mode(mb.data, mb.len, KVMMIG_STREAM_RETURN, 0, &p);
+	CHECK_EQ(p.ret, 0);
+	CHECK_EQ(p.nrec, 3);
+	CHECK_EQ(p.types[1], KVMMIG_REC_COMMITTED);
+	kvmmig_stream_membuf_free(&mb);
+	wb_free(&want);
+}
+
 static void test_roundtrip_optional(void)
 {
 	struct kvmmig_stream_membuf mb;
@@ -568,6 +614,7 @@ static const struct harness_test tests[] = {
 	T(test_roundtrip_state),
 	T(test_roundtrip_postcopy),
 	T(test_roundtrip_return_stream),
+	T(test_roundtrip_committed),
 	T(test_roundtrip_optional),
 	T(test_writer_rules),
 	T(test_new_id),

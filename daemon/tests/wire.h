@@ -15,6 +15,7 @@
 #define W_HDR_SIZE	64
 #define W_MAX_BODY	(16u << 20)
 #define W_F_RETURN	1u
+#define W_F_COMMITTED	(1u << 16)
 #define W_OPTIONAL	0x80000000u
 
 #define W_END		1u
@@ -25,6 +26,7 @@
 #define W_DISCARD	6u
 #define W_POSTCOPY	7u
 #define W_PAGE_REQUEST	8u
+#define W_COMMITTED	9u
 
 #define W_ZERO		(1ull << 63)
 #define W_STOPPED	1u

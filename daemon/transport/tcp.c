@@ -387,3 +387,24 @@ int migd_conn_shutdown_write(struct migd_conn *c)
 		return -errno;
 	return 0;
 }
+
+void migd_conn_abort(struct migd_conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int nul;
+
+	if (!c->is_socket)
+		return;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
+		pr_warn("resetting the connection: SO_LINGER: %s", strerror(errno));
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/*
+	 * dup2() closes the socket, which with linger 0 sends a reset.  If it
+	 * cannot, the owner's close() will (never shutdown(): that is a FIN).
+	 */
+	if (nul < 0 || dup2(nul, c->fd) < 0)
+		pr_warn("resetting the connection now: %s", strerror(errno));
+	if (nul >= 0)
+		close(nul);
+	c->is_socket = false;
+}

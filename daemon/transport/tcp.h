@@ -58,5 +58,12 @@ void migd_conn_source(struct migd_conn *c, struct kvmmig_stream_source *src);
 int migd_conn_check_alive(struct migd_conn *c);
 /* Half-closes a socket after the last record (END), see the format. */
 int migd_conn_shutdown_write(struct migd_conn *c);
+/*
+ * Resets the connection: the peer reads an error, never an end of stream
+ * (which after END means "go on", see COMMITTED in the format).  Only TCP
+ * has resets: on a unix socket the peer would read an end of stream.
+ * c->fd stays open on /dev/null so that its owner can close it as usual.
+ */
+void migd_conn_abort(struct migd_conn *c);
 
 #endif /* MIGD_TRANSPORT_H */
