@@ -94,7 +94,7 @@ TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
 	struct qemu_opts opts = { .name = "runs" };
 	struct qemu_hb first, hb, before, after;
 	uint64_t t0 = kvmmig_now_ms(), pages = 0;
-	char reply[128];
+	char reply[128], line[256];
 	size_t n;
 	int ret;
 
@@ -105,6 +105,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
 	ASSERT_EQ(0, ret) TH_LOG("no heartbeat: %s", strerror(-ret));
 	TH_LOG("first heartbeat %" PRIu64 " ms after QEMU started (guest clock %" PRIu64 " ms)",
 	       kvmmig_now_ms() - t0, first.guest_ns / 1000000);
+	if (qemu_console_line(&self->q, "abguest: ", line, sizeof(line)))
+		TH_LOG("%s", line);
+	if (qemu_console_line(&self->q, "abguest: port", line, sizeof(line)))
+		TH_LOG("%s", line);
 
 	/* The A-B passes advance, and find nothing wrong. */
 	ret = __qemu_hb_wait_passes(&self->q, first.passes + 2, &hb, STEP_TIMEOUT);

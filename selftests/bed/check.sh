@@ -5,7 +5,9 @@
 #
 # Environment: KERNELS (series to run, default "6.12 6.1"), TESTS (selftest
 # binaries to run, default all), HOST_CHECKS=0 (skip lint and the host
-# tests while iterating on one VM test), VM_NODE_MB, VM_TIMEOUT and
+# tests while iterating on one VM test), BED_QEMU (1: give every VM the
+# QEMU archive; 0: none to the shell; default: the VMs that run a test of
+# TEST_QEMU_PROGS, and the shell), VM_NODE_MB, VM_TIMEOUT and
 # VM_TEST_TIMEOUT (see run-vm.sh).
 #
 # The whole of "make check": provision the machine, run the tests that need
@@ -128,8 +130,11 @@ qemu_progs=" $(make -s -C "$TOP_DIR/selftests" print-qemu-progs | tr '\n' ' ') "
 # wants_qemu TEST...: does any of them run QEMU inside the test VM?  Only
 # then does the VM get the QEMU archive (qemu-cpio.sh) appended to its
 # initramfs: it costs boot time that the other tests need not pay.
+# BED_QEMU=1 gives it to every VM (to measure that cost), BED_QEMU=0 keeps
+# it out of "make vm-shell".
 wants_qemu() {
 	local t
+	[ "${BED_QEMU:-}" = 1 ] && return 0
 	for t in "$@"; do
 		[[ "$qemu_progs" == *" $t "* ]] && return 0
 	done
@@ -177,8 +182,13 @@ for kver in "${kvers[@]}"; do
 	fi
 	# The shell gets QEMU unless BED_QEMU=0: poking at it is what it is for.
 	initrd=$build/initrd.cpio initrd_qemu=$build/initrd.cpio
-	if { [ -n "$shell" ] && [ "${BED_QEMU:-1}" != 0 ]; } ||
-	   wants_qemu $single_tests $pair_tests; then
+	if [ -n "$shell" ]; then
+		want_qemu=${BED_QEMU:-1}
+	else
+		want_qemu=0
+		wants_qemu $single_tests $pair_tests && want_qemu=1
+	fi
+	if [ "$want_qemu" = 1 ]; then
 		log "$kver: adding QEMU and its guest to the initramfs"
 		if ! bed_qemu_initrd "$kver"; then
 			add_counts "$kver" 0 1 0

@@ -633,6 +633,26 @@ static void dump_file(const char *what, const char *path, size_t tail)
 	fflush(stdout);
 }
 
+bool qemu_console_line(struct qemu *q, const char *needle, char *line, size_t len)
+{
+	char path[128], buf[512];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/console.log", q->dir);
+	f = fopen(path, "re");
+	while (f && !found && fgets(buf, sizeof(buf), f)) {
+		if (!strstr(buf, needle))
+			continue;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		snprintf(line, len, "%s", buf);
+		found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 void qemu_dump_logs(struct qemu *q, size_t console_tail)
 {
 	char path[128];

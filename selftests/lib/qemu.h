@@ -165,6 +165,12 @@ bool qemu_exited(struct qemu *q);
  */
 int qemu_stop(struct qemu *q, int timeout_ms);
 
+/*
+ * The first line of the guest's console containing @needle, into @line;
+ * false if none.
+ */
+bool qemu_console_line(struct qemu *q, const char *needle, char *line, size_t len);
+
 /* Print QEMU's log and the tail of the guest's console, "# "-prefixed. */
 void qemu_dump_logs(struct qemu *q, size_t console_tail);
 

@@ -305,6 +305,23 @@ static long mem_total_kb(void)
 	return kb;
 }
 
+/* The kernel's clocksource: whether CLOCK_MONOTONIC stops with the VM. */
+static const char *clocksource(void)
+{
+	static char name[64] = "?";
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		      O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return name;
+	n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	name[n > 0 ? n : 0] = '\0';
+	name[strcspn(name, "\n")] = '\0';
+	return name;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: abguest [--pct N] [--rate PAGES_PER_S] [--hb-ms N] [--port NAME]\n");
@@ -363,7 +380,8 @@ int main(int argc, char **argv)
 		printf("abguest: no virtio-serial port %s: %s\n", port, strerror(errno));
 		return 1;
 	}
-	printf("abguest: port %s open, heartbeat every %lu ms\n", port, hb_ms);
+	printf("abguest: port %s open, heartbeat every %lu ms, clocksource %s\n",
+	       port, hb_ms, clocksource());
 
 	g.seq = 1;
 	g.phase = WRITING;
