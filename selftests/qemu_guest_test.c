@@ -12,7 +12,10 @@
  *   and "cont" resumes it intact (how much of the pause the guest's own
  *   clock saw is logged, not asserted); "quit" ends QEMU with status 0;
  * - a guest started with -S sends nothing and is not "running" until QMP
- *   "cont".
+ *   "cont";
+ * - the downtime helpers (lib/downtime.h) the two-host QEMU tests use: the
+ *   clock offset estimated between two ends on one host is within its
+ *   error bound of zero, and the heartbeat gap arithmetic.
  */
 
 #include <errno.h>
@@ -21,7 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
+#include "downtime.h"
 #include "kvmmig_util.h"
 #include "qemu.h"
 
@@ -93,6 +100,7 @@ TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
 {
 	struct qemu_opts opts = { .name = "runs" };
 	struct qemu_hb first, hb, before, after;
+	struct hb_gap gap;
 	uint64_t t0 = kvmmig_now_ms(), pages = 0;
 	char reply[128], line[256];
 	size_t n;
@@ -144,11 +152,12 @@ TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
 	assert_status("running");
 	ret = __qemu_hb_wait(&self->q, qemu_hb_count(&self->q), &after, STEP_TIMEOUT);
 	ASSERT_EQ(0, ret) TH_LOG("no heartbeat after cont: %s", strerror(-ret));
-	TH_LOG("paused for %" PRIu64 " ms on this host's clock, %" PRIu64 " ms on the guest's",
-	       (after.host_mono_ns - before.host_mono_ns) / 1000000,
-	       (after.guest_ns - before.guest_ns) / 1000000);
 	EXPECT_LT(before.seq, after.seq);
 	EXPECT_LT(before.guest_ns, after.guest_ns);
+	/* Where the guest was silent longest: the pause, seen from here. */
+	ASSERT_EQ(0, hb_largest_gap(&self->q, &before, &after, &gap));
+	TH_LOG("paused: heartbeats %" PRIu64 " to %" PRIu64 " (%" PRIu64 " lost) %.1f ms apart here, %.1f ms on the guest's clock",
+	       before.seq, after.seq, gap.lost, gap.host_gap_ns / 1e6, gap.guest_gap_ns / 1e6);
 
 	ret = __qemu_verify(&self->q, &pages, reply, sizeof(reply), STEP_TIMEOUT);
 	ASSERT_EQ(0, ret) TH_LOG("verify after cont: %s (%s)", strerror(-ret), reply);
@@ -187,6 +196,68 @@ TEST_F_TIMEOUT(qemu, paused_guest_is_silent_until_cont, 600)
 	self->started = false;
 	EXPECT_EQ(0, qemu_stop(&self->q, QUIT_TIMEOUT));
 	TH_LOG("%" PRIu64 " ms in all", kvmmig_now_ms() - t0);
+}
+
+/* Both ends on one clock: the true offset is 0, within the bound. */
+TEST(clock_offset_on_one_host_is_zero_within_its_bound)
+{
+	struct clock_offset off;
+	int sv[2], status, ret;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[0]);
+		ret = __clock_offset_estimate(sv[1], false, 16, &off, 10000);
+		_exit(ret || off.offset_ns > (int64_t)off.error_ns ||
+		      -off.offset_ns > (int64_t)off.error_ns || off.probes != 16);
+	}
+	close(sv[1]);
+	ret = __clock_offset_estimate(sv[0], true, 16, &off, 10000);
+	ASSERT_EQ(0, ret) TH_LOG("%s", strerror(-ret));
+	TH_LOG("offset %" PRId64 " ns, round trip %" PRIu64 " ns", off.offset_ns, off.rtt_ns);
+	EXPECT_LE(off.offset_ns, (int64_t)off.error_ns);
+	EXPECT_LE(-off.offset_ns, (int64_t)off.error_ns);
+	EXPECT_EQ(16, off.probes);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("the server side disagrees");
+	close(sv[0]);
+
+	/* A peer that hangs up mid-exchange is an error, not a result. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	close(sv[1]);
+	EXPECT_GT(0, __clock_offset_estimate(sv[0], true, 4, &off, 1000));
+	close(sv[0]);
+}
+
+TEST(heartbeat_gap_arithmetic)
+{
+	/* The source got #100 at 1000 ms; the destination, whose clock is
+	 * 250 ms ahead, got #103 at 1600 ms its time: 350 ms on one clock,
+	 * 30 ms of which the guest's own clock saw.
+	 */
+	struct qemu_hb last = { .seq = 100, .guest_ns = 5000000000ULL, .host_ns = 1000000000ULL };
+	struct qemu_hb first = { .seq = 103, .guest_ns = 5030000000ULL, .host_ns = 1600000000ULL };
+	struct clock_offset off = { .offset_ns = 250000000, .rtt_ns = 2000000, .error_ns = 1000000 };
+	struct hb_gap gap;
+
+	ASSERT_EQ(0, hb_gap(&last, &first, &off, &gap));
+	EXPECT_EQ(350000000, gap.host_gap_ns);
+	EXPECT_EQ(30000000, gap.guest_gap_ns);
+	EXPECT_EQ(320000000, gap.unseen_ns);
+	EXPECT_EQ(1000000, gap.error_ns);
+	EXPECT_EQ(2, gap.lost);
+
+	/* Same host. */
+	ASSERT_EQ(0, hb_gap(&last, &first, NULL, &gap));
+	EXPECT_EQ(600000000, gap.host_gap_ns);
+	EXPECT_EQ(0, gap.error_ns);
+
+	/* Out of order: refused. */
+	EXPECT_EQ(-EINVAL, hb_gap(&first, &last, &off, &gap));
+	EXPECT_EQ(-EINVAL, hb_gap(&last, &last, &off, &gap));
 }
 
 KVMMIG_HARNESS_MAIN
