@@ -10,7 +10,10 @@
  *   passes advance, "verify" finds every page as last written, the port
  *   takes commands both ways, QMP says "running"; QMP "stop" silences it
  *   and "cont" resumes it intact (how much of the pause the guest's own
- *   clock saw is logged, not asserted); "quit" ends QEMU with status 0;
+ *   clock saw is logged, not asserted); it migrates to a second QEMU on
+ *   the same host that maps the same RAM file (x-ignore-shared: no RAM
+ *   sent) and goes on there with every page intact (the downtime seen
+ *   through its heartbeats is logged); "quit" ends each QEMU with status 0;
  * - a guest started with -S sends nothing and is not "running" until QMP
  *   "cont";
  * - the downtime helpers (lib/downtime.h) the two-host QEMU tests use: the
@@ -55,15 +58,15 @@ static const char *missing_program(void)
 }
 
 FIXTURE(qemu) {
-	struct qemu q;
-	bool started;
+	struct qemu q, dst;
+	bool started, dst_started;
 };
 
 FIXTURE_SETUP(qemu)
 {
 	const char *missing;
 
-	self->started = false;
+	self->started = self->dst_started = false;
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP(return, "no /dev/kvm");
 	/* QEMU is what this tests: missing, it fails, never skips. */
@@ -75,8 +78,12 @@ FIXTURE_TEARDOWN(qemu)
 {
 	if (self->started && !qemu_exited(&self->q) && _metadata->exit_code != KSFT_PASS)
 		qemu_dump_logs(&self->q, 3000);
+	if (self->dst_started && !qemu_exited(&self->dst) && _metadata->exit_code != KSFT_PASS)
+		qemu_dump_logs(&self->dst, 3000);
 	if (self->started)
 		qemu_stop(&self->q, QUIT_TIMEOUT);
+	if (self->dst_started)
+		qemu_stop(&self->dst, QUIT_TIMEOUT);
 }
 
 /* Start the guest and connect QMP and its port; ASSERTs. */
@@ -96,13 +103,14 @@ FIXTURE_TEARDOWN(qemu)
 	ASSERT_STREQ(want, __st);					\
 } while (0)
 
-TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
+TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 {
 	struct qemu_opts opts = { .name = "runs" };
+	struct qemu_opts dopts = { .name = "runs-dst", .incoming = true };
 	struct qemu_hb first, hb, before, after;
 	struct hb_gap gap;
-	uint64_t t0 = kvmmig_now_ms(), pages = 0;
-	char reply[128], line[256];
+	uint64_t t0 = kvmmig_now_ms(), t1, pages = 0;
+	char reply[128], line[256], uri[128];
 	size_t n;
 	int ret;
 
@@ -164,10 +172,55 @@ TEST_F_TIMEOUT(qemu, guest_runs_verifies_pauses_and_quits, 600)
 	ASSERT_EQ(0, __qemu_hb_wait_passes(&self->q, after.passes + 1, &hb, STEP_TIMEOUT));
 	EXPECT_EQ(0, hb.errors);
 
-	/* quit: QEMU exits by itself, with status 0. */
+	/*
+	 * Migrate to a second QEMU on this host that maps the same RAM file:
+	 * with x-ignore-shared QEMU sends no RAM at all, only the devices
+	 * and vCPUs (what kvmmig's QEMU migrations will do, migd having
+	 * moved the RAM).  The guest goes on where it was (its heartbeats
+	 * keep their numbering: it did not boot again) with every page.
+	 */
+	dopts.ram_file = self->q.ram;
+	ret = __qemu_start(&self->dst, &dopts);
+	ASSERT_EQ(0, ret) TH_LOG("starting the destination: %s", strerror(-ret));
+	self->dst_started = true;
+	ASSERT_EQ(0, __qemu_qmp_connect(&self->dst, QMP_TIMEOUT));
+	ASSERT_EQ(0, __qemu_hb_connect(&self->dst, QMP_TIMEOUT));
+	ASSERT_EQ(0, __qemu_query_status(&self->dst, reply, sizeof(reply), QMP_TIMEOUT));
+	EXPECT_STREQ("inmigrate", reply);
+	ASSERT_EQ(0, __qemu_migrate_capability(&self->q, "x-ignore-shared", true, QMP_TIMEOUT));
+	ASSERT_EQ(0, __qemu_migrate_capability(&self->dst, "x-ignore-shared", true, QMP_TIMEOUT));
+	snprintf(uri, sizeof(uri), "unix:%s/mig.sock", self->dst.dir);
+	ASSERT_EQ(0, __qemu_migrate_incoming(&self->dst, uri, QMP_TIMEOUT));
+	t1 = kvmmig_now_ms();
+	ret = __qemu_migrate(&self->q, uri, STEP_TIMEOUT);
+	ASSERT_EQ(0, ret) TH_LOG("migration: %s", strerror(-ret));
+	TH_LOG("migrated in %" PRIu64 " ms", kvmmig_now_ms() - t1);
+	assert_status("postmigrate");
+
+	ret = __qemu_hb_wait(&self->dst, 0, &after, STEP_TIMEOUT);
+	ASSERT_EQ(0, ret) TH_LOG("no heartbeat from the destination: %s", strerror(-ret));
+	ASSERT_EQ(0, qemu_hb_last(&self->q, &before));
+	ASSERT_EQ(0, qemu_hb_get(&self->dst, 0, &after));
+	ret = hb_gap(&before, &after, NULL, &gap);
+	ASSERT_EQ(0, ret) TH_LOG("heartbeat %" PRIu64 " on the source, %" PRIu64 " first on the destination: the guest started over",
+				 before.seq, after.seq);
+	EXPECT_LE(before.passes, after.passes);
+	TH_LOG("downtime: heartbeats %" PRIu64 " to %" PRIu64 " (%" PRIu64 " lost) %.1f ms apart here, %.1f ms on the guest's clock",
+	       before.seq, after.seq, gap.lost, gap.host_gap_ns / 1e6, gap.guest_gap_ns / 1e6);
+	ASSERT_EQ(0, __qemu_query_status(&self->dst, reply, sizeof(reply), QMP_TIMEOUT));
+	EXPECT_STREQ("running", reply);
+	ret = __qemu_verify(&self->dst, &pages, reply, sizeof(reply), STEP_TIMEOUT);
+	ASSERT_EQ(0, ret) TH_LOG("verify after the migration: %s (%s)", strerror(-ret), reply);
+	ASSERT_EQ(0, __qemu_hb_wait_passes(&self->dst, after.passes + 1, &hb, STEP_TIMEOUT));
+	EXPECT_EQ(0, hb.errors);
+
+	/* quit: each QEMU exits by itself, with status 0. */
+	self->dst_started = false;
+	ret = qemu_stop(&self->dst, QUIT_TIMEOUT);
+	EXPECT_EQ(0, ret) TH_LOG("the destination QEMU's exit: %d", ret);
 	self->started = false;
 	ret = qemu_stop(&self->q, QUIT_TIMEOUT);
-	EXPECT_EQ(0, ret) TH_LOG("QEMU's exit: %d", ret);
+	EXPECT_EQ(0, ret) TH_LOG("the source QEMU's exit: %d", ret);
 	TH_LOG("%" PRIu64 " ms in all", kvmmig_now_ms() - t0);
 }
 

@@ -66,7 +66,10 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	qemu_init(q);
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	snprintf(q->dir, sizeof(q->dir), "/tmp/qemu-%s", name);
-	snprintf(q->ram, sizeof(q->ram), "%s/%s.ram", ram_dir, name);
+	if (o->ram_file)
+		snprintf(q->ram, sizeof(q->ram), "%s", o->ram_file);
+	else
+		snprintf(q->ram, sizeof(q->ram), "%s/%s.ram", ram_dir, name);
 	q->keep_ram = o->keep_ram;
 	q->hbs = calloc(QEMU_MAX_HBS, sizeof(*q->hbs));
 	if (!q->hbs)
@@ -79,7 +82,8 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	unlink(log);
 	snprintf(log, sizeof(log), "%s/console.log", q->dir);
 	unlink(log);
-	unlink(q->ram);
+	if (!o->ram_file)
+		unlink(q->ram);		/* a file left by an earlier run */
 
 	snprintf(mem, sizeof(mem), "%uM", mem_mb);
 	snprintf(backend, sizeof(backend),
@@ -134,7 +138,7 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	argv[argc++] = chardev;
 	argv[argc++] = "-device";
 	argv[argc++] = "virtserialport,bus=vser0.0,chardev=c0,name=kvmmig.0";
-	if (o->paused || o->incoming)
+	if (o->paused)
 		argv[argc++] = "-S";
 	if (o->incoming) {
 		argv[argc++] = "-incoming";
@@ -314,6 +318,53 @@ int __qemu_query_status(struct qemu *q, char *status, size_t len, int timeout_ms
 		return -EPROTO;
 	snprintf(status, len, "%.*s", (int)(end - at), at);
 	return 0;
+}
+
+int __qemu_migrate_capability(struct qemu *q, const char *cap, bool on, int timeout_ms)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": [{\"capability\": \"%s\", \"state\": %s}]}}",
+		 cap, on ? "true" : "false");
+	return __qemu_qmp(q, cmd, NULL, 0, timeout_ms);
+}
+
+int __qemu_migrate_incoming(struct qemu *q, const char *uri, int timeout_ms)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"%s\"}}", uri);
+	return __qemu_qmp(q, cmd, NULL, 0, timeout_ms);
+}
+
+int __qemu_migrate(struct qemu *q, const char *uri, int timeout_ms)
+{
+	uint64_t end = kvmmig_now_ms() + (uint64_t)timeout_ms * kvmmig_time_scale();
+	char cmd[256], reply[4096];
+	int ret;
+
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"%s\"}}", uri);
+	ret = __qemu_qmp(q, cmd, NULL, 0, timeout_ms);
+	if (ret)
+		return ret;
+	while (kvmmig_now_ms() < end) {
+		ret = __qemu_qmp(q, "{\"execute\": \"query-migrate\"}", reply, sizeof(reply),
+				 timeout_ms);
+		if (ret)
+			return ret;
+		if (strstr(reply, "\"status\": \"completed\""))
+			return 0;
+		if (strstr(reply, "\"status\": \"failed\"") ||
+		    strstr(reply, "\"status\": \"cancelled\"")) {
+			printf("# migration: %s\n", reply);
+			return -EIO;
+		}
+		kvmmig_sleep_ms(5);
+	}
+	return -ETIMEDOUT;
 }
 
 /* A line from the guest port: a heartbeat, or an answer to a command. */

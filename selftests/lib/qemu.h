@@ -20,7 +20,8 @@
  * answer to a command.
  *
  * QMP here is a line-based exchange good for the tests' few commands
- * (quit, query-status, cont, stop); migd speaks QMP properly (jansson).
+ * (quit, query-status, cont, stop, a migration); migd speaks QMP
+ * properly (jansson).
  *
  * __qemu_*() return 0 or -errno: -ETIMEDOUT when time ran out, -ECHILD when
  * QEMU exited, -EIO when QMP or the guest answered with an error.
@@ -46,8 +47,12 @@ struct qemu_opts {
 	unsigned int pct;	/* abguest's share of MemTotal, 0: its 75 */
 	unsigned long rate;	/* abguest's pages per second, 0: flat out */
 	unsigned int hb_ms;	/* heartbeat period, 0: abguest's 10 */
+	const char *ram_file;	/* instead of RAM_DIR/NAME.ram: a destination on
+				 * the same host shares its source's file */
 	bool paused;		/* -S: vCPUs stopped until QMP "cont" */
-	bool incoming;		/* -incoming defer -S: a migration destination */
+	bool incoming;		/* -incoming defer: a migration destination
+				 * (with paused, it waits for "cont" after it;
+				 * without, it runs as soon as it is in) */
 	bool keep_ram;		/* leave the RAM file behind at the end */
 };
 
@@ -114,6 +119,18 @@ int __qemu_qmp(struct qemu *q, const char *cmd, char *reply, size_t len,
 /* query-status: "running", "paused", "inmigrate", ... into @status. */
 int __qemu_query_status(struct qemu *q, char *status, size_t len,
 			int timeout_ms);
+
+/* migrate-set-capabilities: @cap ("x-ignore-shared", "events") on or off. */
+int __qemu_migrate_capability(struct qemu *q, const char *cap, bool on,
+			      int timeout_ms);
+
+/* migrate-incoming on a destination started with incoming, at @uri. */
+int __qemu_migrate_incoming(struct qemu *q, const char *uri, int timeout_ms);
+
+/* migrate to @uri, then wait for query-migrate to say "completed" (0) or
+ * "failed"/"cancelled" (-EIO), polling every few ms.
+ */
+int __qemu_migrate(struct qemu *q, const char *uri, int timeout_ms);
 
 /* Connect to the guest's kvmmig.0 port and start the reader thread. */
 int __qemu_hb_connect(struct qemu *q, int timeout_ms);
