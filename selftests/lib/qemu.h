@@ -47,6 +47,8 @@ struct qemu_opts {
 	unsigned int pct;	/* abguest's share of MemTotal, 0: its 75 */
 	unsigned long rate;	/* abguest's pages per second, 0: flat out */
 	unsigned int hb_ms;	/* heartbeat period, 0: abguest's 10 */
+	const char *append;	/* more of the guest's kernel command line
+				 * ($KVMMIG_GUEST_APPEND is added too) */
 	const char *ram_file;	/* instead of RAM_DIR/NAME.ram: a destination on
 				 * the same host shares its source's file */
 	bool paused;		/* -S: vCPUs stopped until QMP "cont" */
