@@ -83,6 +83,12 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Pages due at @rate since the rate was set (no overflow for hours). */
+static uint64_t pages_due(uint64_t now)
+{
+	return (unsigned __int128)(now - g.rate_start_ns) * g.rate / 1000000000ULL;
+}
+
 static inline uint64_t pattern(uint32_t seq, uint64_t page, uint64_t k)
 {
 	uint64_t v = (uint64_t)seq << 32 | (uint32_t)page;
@@ -140,7 +146,7 @@ static void walk(uint64_t deadline)
 	uint32_t got;
 
 	if (g.phase == WRITING && g.rate) {
-		uint64_t due = (now_ns() - g.rate_start_ns) * g.rate / 1000000000ULL;
+		uint64_t due = pages_due(now_ns());
 
 		budget = due > g.rate_written ? due - g.rate_written : 0;
 	}
@@ -408,7 +414,7 @@ int main(int argc, char **argv)
 
 		/* Nothing to do before the next heartbeat: wait in poll. */
 		if (!g.check && g.phase == WRITING && g.rate &&
-		    (now - g.rate_start_ns) * g.rate / 1000000000ULL <= g.rate_written) {
+		    pages_due(now) <= g.rate_written) {
 			uint64_t wait_ns = next_hb - now;
 			uint64_t page_ns = 1000000000ULL / g.rate;
 
