@@ -74,6 +74,19 @@ FIXTURE_SETUP(qemu)
 	ASSERT_EQ(NULL, missing) TH_LOG("%s is missing: the bed adds QEMU only for TEST_QEMU_PROGS", missing);
 }
 
+/*
+ * Print both QEMUs' logs.  For the ASSERTs that matter: after one fails,
+ * this harness's longjmp clobbers its own "child" and the teardown's dump
+ * never runs.
+ */
+static void dump_logs(FIXTURE_DATA(qemu) *self)
+{
+	if (self->started)
+		qemu_dump_logs(&self->q, 3000);
+	if (self->dst_started)
+		qemu_dump_logs(&self->dst, 3000);
+}
+
 FIXTURE_TEARDOWN(qemu)
 {
 	if (self->started && !qemu_exited(&self->q) && _metadata->exit_code != KSFT_PASS)
@@ -118,7 +131,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 	assert_status("running");
 
 	ret = __qemu_hb_wait(&self->q, 0, &first, BOOT_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("no heartbeat: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("no heartbeat: %s", strerror(-ret));
+		dump_logs(self);
+	}
 	TH_LOG("first heartbeat %" PRIu64 " ms after QEMU started (guest clock %" PRIu64 " ms)",
 	       kvmmig_now_ms() - t0, first.guest_ns / 1000000);
 	if (qemu_console_line(&self->q, "abguest: ", line, sizeof(line)))
@@ -128,7 +144,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 
 	/* The A-B passes advance, and find nothing wrong. */
 	ret = __qemu_hb_wait_passes(&self->q, first.passes + 2, &hb, STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("passes stuck at %" PRIu64 ": %s", first.passes, strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("passes stuck at %" PRIu64 ": %s", first.passes, strerror(-ret));
+		dump_logs(self);
+	}
 	EXPECT_EQ(0, hb.errors);
 	EXPECT_LT(first.seq, hb.seq);
 	EXPECT_LT(first.guest_ns, hb.guest_ns);
@@ -137,7 +156,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 
 	/* The guest checks every page on request, while it writes. */
 	ret = __qemu_verify(&self->q, &pages, reply, sizeof(reply), STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("verify: %s (%s)", strerror(-ret), reply);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("verify: %s (%s)", strerror(-ret), reply);
+		dump_logs(self);
+	}
 	EXPECT_LT(1000, pages);
 
 	/* Commands both ways; a bad one is refused. */
@@ -159,7 +181,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 	ASSERT_EQ(0, __qemu_qmp(&self->q, "{\"execute\": \"cont\"}", NULL, 0, QMP_TIMEOUT));
 	assert_status("running");
 	ret = __qemu_hb_wait(&self->q, qemu_hb_count(&self->q), &after, STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("no heartbeat after cont: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("no heartbeat after cont: %s", strerror(-ret));
+		dump_logs(self);
+	}
 	EXPECT_LT(before.seq, after.seq);
 	EXPECT_LT(before.guest_ns, after.guest_ns);
 	/* Where the guest was silent longest: the pause, seen from here. */
@@ -168,7 +193,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 	       before.seq, after.seq, gap.lost, gap.host_gap_ns / 1e6, gap.guest_gap_ns / 1e6);
 
 	ret = __qemu_verify(&self->q, &pages, reply, sizeof(reply), STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("verify after cont: %s (%s)", strerror(-ret), reply);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("verify after cont: %s (%s)", strerror(-ret), reply);
+		dump_logs(self);
+	}
 	ASSERT_EQ(0, __qemu_hb_wait_passes(&self->q, after.passes + 1, &hb, STEP_TIMEOUT));
 	EXPECT_EQ(0, hb.errors);
 
@@ -193,12 +221,22 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 	ASSERT_EQ(0, __qemu_migrate_incoming(&self->dst, uri, QMP_TIMEOUT));
 	t1 = kvmmig_now_ms();
 	ret = __qemu_migrate(&self->q, uri, STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("migration: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("migration: %s", strerror(-ret));
+		dump_logs(self);
+	}
 	TH_LOG("migrated in %" PRIu64 " ms", kvmmig_now_ms() - t1);
-	assert_status("postmigrate");
+	ret = __qemu_wait_status(&self->q, "postmigrate", QMP_TIMEOUT);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("the source is not postmigrate: %s", strerror(-ret));
+		dump_logs(self);
+	}
 
 	ret = __qemu_hb_wait(&self->dst, 0, &after, STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("no heartbeat from the destination: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("no heartbeat from the destination: %s", strerror(-ret));
+		dump_logs(self);
+	}
 	ASSERT_EQ(0, qemu_hb_last(&self->q, &before));
 	ASSERT_EQ(0, qemu_hb_get(&self->dst, 0, &after));
 	ret = hb_gap(&before, &after, NULL, &gap);
@@ -210,7 +248,10 @@ TEST_F_TIMEOUT(qemu, guest_runs_pauses_and_migrates_locally, 600)
 	ASSERT_EQ(0, __qemu_query_status(&self->dst, reply, sizeof(reply), QMP_TIMEOUT));
 	EXPECT_STREQ("running", reply);
 	ret = __qemu_verify(&self->dst, &pages, reply, sizeof(reply), STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("verify after the migration: %s (%s)", strerror(-ret), reply);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("verify after the migration: %s (%s)", strerror(-ret), reply);
+		dump_logs(self);
+	}
 	ASSERT_EQ(0, __qemu_hb_wait_passes(&self->dst, after.passes + 1, &hb, STEP_TIMEOUT));
 	EXPECT_EQ(0, hb.errors);
 
@@ -242,9 +283,15 @@ TEST_F_TIMEOUT(qemu, paused_guest_is_silent_until_cont, 600)
 	ASSERT_EQ(0, __qemu_qmp(&self->q, "{\"execute\": \"cont\"}", NULL, 0, QMP_TIMEOUT));
 	assert_status("running");
 	ret = __qemu_hb_wait(&self->q, 0, &hb, BOOT_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("no heartbeat after cont: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		TH_LOG("no heartbeat after cont: %s", strerror(-ret));
+		dump_logs(self);
+	}
 	ret = __qemu_verify(&self->q, &pages, reply, sizeof(reply), STEP_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("verify: %s (%s)", strerror(-ret), reply);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("verify: %s (%s)", strerror(-ret), reply);
+		dump_logs(self);
+	}
 
 	self->started = false;
 	EXPECT_EQ(0, qemu_stop(&self->q, QUIT_TIMEOUT));

@@ -140,7 +140,11 @@ TEST_F_TIMEOUT(guest, runs_on_each_host, 900)
 	ASSERT_EQ(0, __qemu_qmp_connect(&self->q, QMP_TIMEOUT));
 	ASSERT_EQ(0, __qemu_hb_connect(&self->q, QMP_TIMEOUT));
 	ret = __qemu_hb_wait(&self->q, 0, &first, BOOT_TIMEOUT);
-	ASSERT_EQ(0, ret) TH_LOG("no heartbeat: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) {
+		/* The teardown does not run after an ASSERT: dump here. */
+		TH_LOG("no heartbeat: %s", strerror(-ret));
+		qemu_dump_logs(&self->q, 3000);
+	}
 	TH_LOG("first heartbeat %" PRIu64 " ms after QEMU started (guest clock %" PRIu64 " ms)",
 	       kvmmig_now_ms() - t0, first.guest_ns / 1000000);
 	ret = __qemu_hb_wait_passes(&self->q, first.passes + 1, &hb, STEP_TIMEOUT);

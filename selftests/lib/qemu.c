@@ -330,6 +330,24 @@ int __qemu_query_status(struct qemu *q, char *status, size_t len, int timeout_ms
 	return 0;
 }
 
+int __qemu_wait_status(struct qemu *q, const char *want, int timeout_ms)
+{
+	uint64_t end = kvmmig_now_ms() + (uint64_t)timeout_ms * kvmmig_time_scale();
+	char status[64];
+	int ret;
+
+	for (;;) {
+		ret = __qemu_query_status(q, status, sizeof(status), timeout_ms);
+		if (ret)
+			return ret;
+		if (!strcmp(status, want))
+			return 0;
+		if (kvmmig_now_ms() >= end)
+			return -ETIMEDOUT;
+		kvmmig_sleep_ms(10);
+	}
+}
+
 int __qemu_migrate_capability(struct qemu *q, const char *cap, bool on, int timeout_ms)
 {
 	char cmd[256];

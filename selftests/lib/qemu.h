@@ -134,6 +134,13 @@ int __qemu_migrate_incoming(struct qemu *q, const char *uri, int timeout_ms);
  */
 int __qemu_migrate(struct qemu *q, const char *uri, int timeout_ms);
 
+/*
+ * Poll query-status until it says @want (0).  A migration source reports
+ * "completed" in query-migrate a moment before its run state leaves
+ * "finish-migrate" for "postmigrate".
+ */
+int __qemu_wait_status(struct qemu *q, const char *want, int timeout_ms);
+
 /* Connect to the guest's kvmmig.0 port and start the reader thread. */
 int __qemu_hb_connect(struct qemu *q, int timeout_ms);
 
