@@ -5,7 +5,9 @@
 #
 # Environment: KERNELS (series to run, default "6.12 6.1"), TESTS (selftest
 # binaries to run, default all), HOST_CHECKS=0 (skip lint and the host
-# tests while iterating on one VM test), VM_NODE_MB, VM_TIMEOUT and
+# tests while iterating on one VM test), BED_QEMU (1: give every VM the
+# QEMU archive; 0: none to the shell; default: the VMs that run a test of
+# TEST_QEMU_PROGS, and the shell), VM_NODE_MB, VM_TIMEOUT and
 # VM_TEST_TIMEOUT (see run-vm.sh).
 #
 # The whole of "make check": provision the machine, run the tests that need
@@ -123,6 +125,21 @@ selected() {
 }
 single_tests=$(selected print-progs)
 pair_tests=$(selected print-pair-progs)
+qemu_progs=" $(make -s -C "$TOP_DIR/selftests" print-qemu-progs | tr '\n' ' ') "
+
+# wants_qemu TEST...: does any of them run QEMU inside the test VM?  Only
+# then does the VM get the QEMU archive (qemu-cpio.sh) appended to its
+# initramfs: it costs boot time that the other tests need not pay.
+# BED_QEMU=1 gives it to every VM (to measure that cost), BED_QEMU=0 keeps
+# it out of "make vm-shell".
+wants_qemu() {
+	local t
+	[ "${BED_QEMU:-}" = 1 ] && return 0
+	for t in "$@"; do
+		[[ "$qemu_progs" == *" $t "* ]] && return 0
+	done
+	return 1
+}
 
 # verify_run LABEL LOGDIR VM_RC EXPECTED: count one VM's results and check
 # its console; sets p f s.
@@ -163,8 +180,25 @@ for kver in "${kvers[@]}"; do
 		failures+=("$kver: building kvmmig.ko or the initramfs failed")
 		continue
 	fi
+	# The shell gets QEMU unless BED_QEMU=0: poking at it is what it is for.
+	initrd=$build/initrd.cpio initrd_qemu=$build/initrd.cpio
 	if [ -n "$shell" ]; then
-		exec bash "$BED_DIR/run-vm.sh" --shell "$kver" "$build/initrd.cpio" "$logdir"
+		want_qemu=${BED_QEMU:-1}
+	else
+		want_qemu=0
+		wants_qemu $single_tests $pair_tests && want_qemu=1
+	fi
+	if [ "$want_qemu" = 1 ]; then
+		log "$kver: adding QEMU and its guest to the initramfs"
+		if ! bed_qemu_initrd "$kver"; then
+			add_counts "$kver" 0 1 0
+			failures+=("$kver: building the QEMU archive failed")
+			continue
+		fi
+		initrd_qemu=$build/initrd-qemu.cpio
+	fi
+	if [ -n "$shell" ]; then
+		exec bash "$BED_DIR/run-vm.sh" --shell "$kver" "$initrd_qemu" "$logdir"
 	fi
 
 	# One VM: every test that needs a single host.
@@ -172,8 +206,10 @@ for kver in "${kvers[@]}"; do
 		log "$kver: booting the test VM (console: $logdir/console.log)"
 		vm_rc=0
 		start=$SECONDS
+		vm_initrd=$initrd
+		wants_qemu $single_tests && vm_initrd=$initrd_qemu
 		VM_TESTS=$(echo $single_tests | tr ' ' ',') \
-			bash "$BED_DIR/run-vm.sh" "$kver" "$build/initrd.cpio" "$logdir" || vm_rc=$?
+			bash "$BED_DIR/run-vm.sh" "$kver" "$vm_initrd" "$logdir" || vm_rc=$?
 		log "$kver: the VM ran for $((SECONDS - start))s"
 		verify_run "$kver" "$logdir" "$vm_rc" "$single_tests"
 		kp=$((kp + p)) kf=$((kf + f)) ks=$((ks + s))
@@ -183,8 +219,10 @@ for kver in "${kvers[@]}"; do
 	if [ -n "${pair_tests// }" ]; then
 		log "$kver: booting test hosts a and b (consoles: $logdir/{a,b}/console.log)"
 		start=$SECONDS
+		vm_initrd=$initrd
+		wants_qemu $pair_tests && vm_initrd=$initrd_qemu
 		VM_TESTS=$(echo $pair_tests | tr ' ' ',') \
-			bed_boot_pair "$kver" "$build/initrd.cpio" "$logdir"
+			bed_boot_pair "$kver" "$vm_initrd" "$logdir"
 		log "$kver: the test hosts ran for $((SECONDS - start))s"
 		for h in a b; do
 			rc=$rc_a

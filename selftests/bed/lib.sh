@@ -62,6 +62,19 @@ bed_build() {
 	bash "$BED_DIR/initramfs.sh" "$kver" "$build/kmod/kvmmig.ko" "$build/initrd.cpio"
 }
 
+# bed_qemu_initrd KVER: build the QEMU archive (qemu-cpio.sh: QEMU, its
+# libraries and firmware, the guest's kernel and initramfs) and
+# $CACHE/build/KVER/initrd-qemu.cpio, the test VM's initramfs with it
+# appended (the kernel unpacks concatenated newc archives one after the
+# other).  Call after bed_build.
+bed_qemu_initrd() {
+	local kver=$1
+	local build=$CACHE/build/$kver
+
+	bash "$BED_DIR/qemu-cpio.sh" "$kver" "$build/qemu.cpio" || return 1
+	cat "$build/initrd.cpio" "$build/qemu.cpio" > "$build/initrd-qemu.cpio"
+}
+
 # bed_boot_pair KVER INITRD LOGDIR: boot test hosts a and b on one private
 # link (logs in LOGDIR/a and LOGDIR/b) and wait for both; sets rc_a and
 # rc_b to their run-vm.sh exit statuses.  The hosts run single-threaded

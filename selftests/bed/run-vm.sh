@@ -12,7 +12,9 @@
 # in seconds; VM_TEST_TIMEOUT, when set, is each selftest's limit in the VM
 # (run-tests' KVMMIG_TEST_TIMEOUT; selftests/settings has the default);
 # VM_TCG_THREAD (multi, the default, or single) picks QEMU's TCG threading
-# (the two test hosts run single: Documentation/testing.rst says why).
+# (the two test hosts run single: Documentation/testing.rst says why) and
+# tells the VM in kvmmig.tcg= (a test that cannot work on one of them
+# skips).
 # KVMMIG_FUZZ_SECONDS, KVMMIG_FUZZ_SEED and KVMMIG_TIME_SCALE, when set,
 # reach the tests in the VM.
 #
@@ -54,7 +56,7 @@ qemu=(
 # A soft lockup also prints every other CPU's stack: the one a stuck CPU
 # waits for is the one that explains it.
 cmdline="console=ttyS0 panic=-1 mitigations=off softlockup_all_cpu_backtrace=1"
-cmdline="$cmdline kvmmig.mode=$mode"
+cmdline="$cmdline kvmmig.mode=$mode kvmmig.tcg=${VM_TCG_THREAD:-multi}"
 [ -n "${VM_TESTS:-}" ] && cmdline="$cmdline kvmmig.tests=$VM_TESTS"
 # The kernel hands a parameter with "=" and no "." to init as environment.
 [ -n "${VM_TEST_TIMEOUT:-}" ] && cmdline="$cmdline KVMMIG_TEST_TIMEOUT=$VM_TEST_TIMEOUT"
