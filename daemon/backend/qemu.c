@@ -603,7 +603,8 @@ int migd_qemu_open_region(struct migd_qemu *q, struct migd_region *r, uint32_t p
 			close(fd);
 			return qfail(q, ret, "%s: %s", r->path, strerror(-ret));
 		}
-		pr_debug("%s: a kvmmig region", r->path);
+		pr_info("%s: a kvmmig region file%s", r->path,
+			q->source ? ", its dirty log drives the rounds" : "");
 	} else {
 		close(fd);
 		ret = q->source ? migd_file_open_source(r, r->path, page_size, NULL) :

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Take the kselftest harness headers and checkpatch.pl from Debian's
-# linux-source-6.12 package into $CACHE/linux-src (reused when present).
+# linux-source-6.12 package into $CACHE/linux-src (reused when present),
+# with one fix to the harness (below).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 dest=$CACHE/linux-src
-[ -f "$dest/.ready" ] && exit 0
+# The stamp names the fixes applied: a new fix makes a new stamp.
+stamp=$dest/.ready-volatile-child
+[ -f "$stamp" ] && exit 0
 
 apt_refresh
 mkdir -p "$CACHE/debs"
@@ -26,4 +29,14 @@ dpkg-deb --fsys-tarfile "$deb" |
 		'linux-source-6.12/scripts/spelling.txt' \
 		'linux-source-6.12/scripts/const_structs.checkpatch'
 rm -f "$deb"
-touch "$dest/.ready"
+
+# TEST_F's wrapper reads "child" after longjmp() from a failed ASSERT.  It
+# is not volatile, so its value is indeterminate there (C11 7.13.2.1); gcc
+# -O2 keeps it in a register the longjmp() restores to 1, and the
+# fixture's teardown never runs after a failure, leaving QEMU, migd and
+# mounts behind for the next test.
+harness=$dest/tools/testing/selftests/kselftest_harness.h
+grep -q '^		pid_t child = 1; \\$' "$harness" ||
+	die "kselftest_harness.h changed: check its child variable"
+sed -i 's/^\t\tpid_t child = 1; \\$/\t\tvolatile pid_t child = 1; \\/' "$harness"
+touch "$stamp"

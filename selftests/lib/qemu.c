@@ -56,7 +56,7 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 {
 	unsigned int mem_mb = o->mem_mb ? o->mem_mb : QEMU_DEFAULT_MEM_MB;
 	char mem[32], backend[512], kernel[256], initrd[256], append[512];
-	char serial[128], qmp[128], chardev[160], log[128];
+	char serial[128], qmp[128], qmp2[128], chardev[160], log[128];
 	const char *name = o->name ? o->name : "guest";
 	const char *ram_dir = o->ram_dir ? o->ram_dir : QEMU_DEFAULT_RAM_DIR;
 	const char *argv[64];
@@ -79,6 +79,8 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	snprintf(log, sizeof(log), "%s/qmp.sock", q->dir);
 	unlink(log);
 	snprintf(log, sizeof(log), "%s/hb.sock", q->dir);
+	unlink(log);
+	snprintf(log, sizeof(log), "%s/migd.sock", q->dir);
 	unlink(log);
 	snprintf(log, sizeof(log), "%s/console.log", q->dir);
 	unlink(log);
@@ -111,6 +113,8 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 		snprintf(append + ret, sizeof(append) - ret, " %s", getenv("KVMMIG_GUEST_APPEND"));
 	snprintf(serial, sizeof(serial), "file:%s/console.log", q->dir);
 	snprintf(qmp, sizeof(qmp), "unix:%s/qmp.sock,server=on,wait=off", q->dir);
+	/* A monitor takes one client at a time: migd gets its own. */
+	snprintf(qmp2, sizeof(qmp2), "unix:%s/migd.sock,server=on,wait=off", q->dir);
 	snprintf(chardev, sizeof(chardev), "socket,id=c0,path=%s/hb.sock,server=on,wait=off",
 		 q->dir);
 
@@ -142,6 +146,8 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	argv[argc++] = serial;
 	argv[argc++] = "-qmp";
 	argv[argc++] = qmp;
+	argv[argc++] = "-qmp";
+	argv[argc++] = qmp2;
 	argv[argc++] = "-device";
 	argv[argc++] = "virtio-serial-pci,id=vser0";
 	argv[argc++] = "-chardev";

@@ -7,11 +7,11 @@
  * selftests/qemu/abguest.c) in the test VM.
  *
  * The guest's RAM is one memory-backend-file (share=on) at
- * RAM_DIR/NAME.ram: /dev/shm for now, the kvmmig filesystem's mount once
- * it exists.  Each guest has a run directory /tmp/qemu-NAME holding QEMU's
- * QMP socket (qmp.sock), the virtio-serial port kvmmig.0's socket
- * (hb.sock), the guest's console (console.log) and QEMU's own stdout and
- * stderr (qemu.log).
+ * RAM_DIR/NAME.ram: /dev/shm by default, or a kvmmig filesystem's mount.
+ * Each guest has a run directory /tmp/qemu-NAME holding QEMU's QMP
+ * sockets (qmp.sock for the test, migd.sock for migd), the virtio-serial
+ * port kvmmig.0's socket (hb.sock), the guest's console (console.log) and
+ * QEMU's own stdout and stderr (qemu.log).
  *
  * abguest sends a heartbeat line on kvmmig.0 every 10 ms; once
  * __qemu_hb_connect() succeeds a reader thread takes every line off the
