@@ -17,7 +17,7 @@ CACHE ?= $(CURDIR)/.cache
 KERNELS ?= 6.12 6.1
 export CACHE
 
-.PHONY: all module daemon selftests demo check check-debug bench vm-shell lint fuzz clean distclean
+.PHONY: all module daemon selftests demo check check-debug check-qemu bench vm-shell lint fuzz clean distclean
 
 all: module daemon selftests
 
@@ -39,6 +39,10 @@ check:
 
 check-debug:
 	bash selftests/bed/check.sh --debug
+
+check-qemu:
+	QEMU_TESTS=1 HOST_CHECKS=0 TESTS="$$($(MAKE) -s --no-print-directory -C selftests print-qemu-progs | tr '\n' ' ')" \
+		bash selftests/bed/check.sh
 
 bench:
 	bash selftests/bed/bench.sh
