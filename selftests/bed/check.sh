@@ -133,7 +133,7 @@ selected() {
 single_tests=$(selected print-progs)
 pair_tests=$(selected print-pair-progs)
 [ -z "${TESTS:-}" ] && [ "${QEMU_TESTS:-}" != 1 ] &&
-	log "not running the QEMU guest tests (${qemu_progs# }): make check-qemu runs them"
+	log "not running the QEMU guest tests ($(echo $qemu_progs)): make check-qemu runs them"
 
 # wants_qemu TEST...: does any of them run QEMU inside the test VM?  Only
 # then does the VM get the QEMU archive (qemu-cpio.sh) appended to its
