@@ -124,7 +124,9 @@ selected() {
 	local t
 	for t in $(make -s -C "$TOP_DIR/selftests" "$1"); do
 		if [ -n "${TESTS:-}" ]; then
-			[[ " $TESTS " == *" $t "* ]] && echo "$t"
+			if [[ " $TESTS " == *" $t "* ]]; then
+				echo "$t"
+			fi
 		elif [[ "$qemu_progs" != *" $t "* ]] || [ "${QEMU_TESTS:-}" = 1 ]; then
 			echo "$t"
 		fi
@@ -132,8 +134,9 @@ selected() {
 }
 single_tests=$(selected print-progs)
 pair_tests=$(selected print-pair-progs)
-[ -z "${TESTS:-}" ] && [ "${QEMU_TESTS:-}" != 1 ] &&
+if [ -z "${TESTS:-}" ] && [ "${QEMU_TESTS:-}" != 1 ]; then
 	log "not running the QEMU guest tests ($(echo $qemu_progs)): make check-qemu runs them"
+fi
 
 # wants_qemu TEST...: does any of them run QEMU inside the test VM?  Only
 # then does the VM get the QEMU archive (qemu-cpio.sh) appended to its

@@ -129,7 +129,7 @@ int __qemu_start(struct qemu *q, const struct qemu_opts *o)
 	argv[argc++] = "-accel";
 	argv[argc++] = "kvm";
 	argv[argc++] = "-cpu";
-	argv[argc++] = "host";
+	argv[argc++] = "qemu64,+x2apic";
 	argv[argc++] = "-machine";
 	argv[argc++] = "pc,memory-backend=ram0";
 	argv[argc++] = "-m";
