@@ -150,3 +150,15 @@ bool writer_runs(struct writer *w, uint64_t n)
 	}
 	return false;
 }
+
+bool writer_saw_handover(struct writer *w, int ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (!w->saw_handover) {
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}

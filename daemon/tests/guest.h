@@ -47,5 +47,10 @@ void writer_start(struct writer *w, const char *path, uint64_t npages,
 bool writer_stop(struct writer *w);
 /* Waits until the writer has done @n more writes: it runs on. */
 bool writer_runs(struct writer *w, uint64_t n);
+/*
+ * Waits up to @ms for the writer to see the hand-over: it looks once a
+ * millisecond, and on a loaded machine later than migd exits.
+ */
+bool writer_saw_handover(struct writer *w, int ms);
 
 #endif /* MIGD_TESTS_GUEST_H */

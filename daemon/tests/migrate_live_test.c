@@ -80,7 +80,7 @@ static void test_migrate_live(void)
 	CHECK_EQ(wait_exit(d, TIMEOUT_MS), 0);
 	CHECK(w.saw_pause_req);
 	/* The guest stopped for good at the hand-over, so now is stop time. */
-	CHECK(w.saw_handover);
+	CHECK(writer_saw_handover(&w, 5000));
 	CHECK(writer_stop(&w));
 	CHECK(same_files(e.src, e.dst));
 	CHECK(file_has(e.out_src, "\"round\":3"));
